@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds ringwatch (release and ASan+UBSan) and runs every test.
+# The README's test command; .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+jobs=$(nproc)
+
+echo "== build (RelWithDebInfo, warnings are errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINGWATCH_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+
+echo "== unit tests"
+(cd build && ctest -L unit --output-on-failure -j "$jobs" --timeout 300)
+
+echo "== Go test peer unit tests"
+scripts/build-peer.sh build/peer --test
+
+echo "== cluster tests (real Go memberlist peers on loopback)"
+(cd build && ctest -L cluster --output-on-failure --timeout 600)
+
+echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRINGWATCH_SANITIZE=ON -DRINGWATCH_WERROR=ON >/dev/null
+cmake --build build-asan -j "$jobs" --target ringwatch exporter_tests gossip_tests ring_tests
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+   ctest -L unit --output-on-failure -j "$jobs" --timeout 600)
+
+echo "== all tests passed"

@@ -1,0 +1,229 @@
+// Two C++ members over loopback (dskit TCP transport, then standard UDP), and
+// hostile input thrown at a member's socket.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <thread>
+
+#include <asio/connect.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/write.hpp>
+
+#include "gossip/member.h"
+
+namespace ringwatch::gossip {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
+MemberConfig fast_config(const std::string& name, TransportKind transport) {
+  MemberConfig c;
+  c.node_name = name;
+  c.randomize_node_name = false;
+  c.bind_addrs = {"127.0.0.1"};
+  c.bind_port = 0;
+  c.transport = transport;
+  c.probe_interval = 200ms;
+  c.probe_timeout = 100ms;
+  c.gossip_interval = 50ms;
+  c.pull_push_interval = 1s;
+  c.leave_timeout = 2s;
+  c.min_join_backoff = 100ms;
+  c.max_join_backoff = 200ms;
+  return c;
+}
+
+std::optional<MemberView> view_of(const Member& m, const std::string& name) {
+  auto snap = m.snapshot();
+  for (auto& v : snap->members)
+    if (v.name == name) return v;
+  return std::nullopt;
+}
+
+bool sees(const Member& m, const std::string& name, NodeState state) {
+  auto v = view_of(m, name);
+  return v && v->state == state;
+}
+
+class CountingSink : public EventSink {
+ public:
+  void on_payload(const ReceivedPayload&) override { ++payloads; }
+  std::atomic<int> payloads{0};
+};
+
+class TwoMembers : public ::testing::TestWithParam<TransportKind> {};
+
+TEST_P(TwoMembers, JoinProbeAndGracefulLeave) {
+  Member seed(fast_config("seed", GetParam()), nullptr);
+  seed.start();
+  auto cfg = fast_config("joiner", GetParam());
+  cfg.join_members = {"127.0.0.1:" + std::to_string(seed.bound_port())};
+  Member joiner(cfg, nullptr);
+  joiner.start();
+
+  ASSERT_TRUE(wait_until([&] { return joiner.join_status() == JoinStatus::joined; }, 5s));
+  ASSERT_TRUE(wait_until([&] { return sees(seed, "joiner", NodeState::alive) && sees(joiner, "seed", NodeState::alive); }, 5s));
+  EXPECT_TRUE(joiner.full_state_received());
+  EXPECT_GE(joiner.counters().pushpulls_out.load(), 1u);
+  EXPECT_GE(seed.counters().pushpulls_in.load(), 1u);
+
+  // Several probe rounds each way with acks, and nobody is ever suspected.
+  auto acks_before = seed.counters().messages_received[static_cast<int>(MessageType::ack_resp)].load();
+  std::this_thread::sleep_for(1500ms);  // observation window, not synchronisation
+  EXPECT_GE(seed.counters().messages_received[static_cast<int>(MessageType::ack_resp)].load(), acks_before + 3);
+  EXPECT_TRUE(sees(seed, "joiner", NodeState::alive));
+  EXPECT_TRUE(sees(joiner, "seed", NodeState::alive));
+  for (auto r : {Reject::truncated, Reject::decode, Reject::bad_label, Reject::bad_crc})
+    EXPECT_EQ(seed.counters().rejected_count(r), 0u) << reject_name(r);
+
+  joiner.leave(2s);
+  EXPECT_TRUE(wait_until([&] { return sees(seed, "joiner", NodeState::left); }, 3s));
+  std::this_thread::sleep_for(600ms);  // longer than the suspicion timeout: it must stay left
+  EXPECT_TRUE(sees(seed, "joiner", NodeState::left));
+}
+
+TEST_P(TwoMembers, CrashedMemberBecomesSuspectThenDead) {
+  Member seed(fast_config("seed", GetParam()), nullptr);
+  seed.start();
+  auto cfg = fast_config("victim", GetParam());
+  cfg.join_members = {"127.0.0.1:" + std::to_string(seed.bound_port())};
+  Member victim(cfg, nullptr);
+  victim.start();
+  ASSERT_TRUE(wait_until([&] { return sees(seed, "victim", NodeState::alive); }, 5s));
+  victim.stop();
+  EXPECT_TRUE(wait_until([&] { return sees(seed, "victim", NodeState::suspect); }, 3s));
+  EXPECT_TRUE(wait_until([&] { return sees(seed, "victim", NodeState::dead); }, 3s));
+}
+
+TEST_P(TwoMembers, LabelMismatchKeepsClustersApart) {
+  auto scfg = fast_config("seed", GetParam());
+  scfg.cluster_label = "prod";
+  Member seed(scfg, nullptr);
+  seed.start();
+  auto cfg = fast_config("other", GetParam());
+  cfg.cluster_label = "dev";
+  cfg.join_members = {"127.0.0.1:" + std::to_string(seed.bound_port())};
+  cfg.max_join_retries = 1;
+  Member other(cfg, nullptr);
+  other.start();
+  EXPECT_TRUE(wait_until([&] { return other.join_status() == JoinStatus::failed; }, 5s));
+  EXPECT_GE(seed.counters().rejected_count(Reject::bad_label), 1u);
+  EXPECT_FALSE(view_of(seed, "other"));
+}
+
+TEST_P(TwoMembers, EncryptedAndUncompressed) {
+  auto scfg = fast_config("seed", GetParam());
+  scfg.encryption_keys = {std::string(32, 'k')};
+  scfg.compression_enabled = false;
+  Member seed(scfg, nullptr);
+  seed.start();
+  auto cfg = scfg;
+  cfg.node_name = "joiner";
+  cfg.join_members = {"127.0.0.1:" + std::to_string(seed.bound_port())};
+  Member joiner(cfg, nullptr);
+  joiner.start();
+  ASSERT_TRUE(wait_until([&] { return sees(seed, "joiner", NodeState::alive) && sees(joiner, "seed", NodeState::alive); }, 5s));
+  joiner.leave(2s);
+  EXPECT_TRUE(wait_until([&] { return sees(seed, "joiner", NodeState::left); }, 3s));
+  EXPECT_EQ(seed.counters().rejected_count(Reject::decrypt), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, TwoMembers, ::testing::Values(TransportKind::dskit_tcp, TransportKind::standard_udp),
+                         [](const auto& info) { return info.param == TransportKind::dskit_tcp ? "dskit_tcp" : "udp"; });
+
+// ---- hostile input on the dskit transport ----
+
+class BadInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cfg = fast_config("target", TransportKind::dskit_tcp);
+    cfg.limits.max_packet_bytes = 4096;
+    cfg.limits.connection_read_deadline = 300ms;
+    cfg.limits.max_concurrent_connections = 8;
+    member_ = std::make_unique<Member>(cfg, nullptr);
+    member_->start();
+  }
+  asio::ip::tcp::socket connect() {
+    asio::ip::tcp::socket s(io_);
+    s.connect({asio::ip::make_address("127.0.0.1"), member_->bound_port()});
+    return s;
+  }
+  void send_and_close(const Bytes& bytes) {
+    auto s = connect();
+    asio::write(s, asio::buffer(bytes));
+    s.close();
+  }
+  const GossipCounters& counters() { return member_->counters(); }
+
+  asio::io_context io_;
+  std::unique_ptr<Member> member_;
+};
+
+TEST_F(BadInput, GarbageConnectionTypeIsCounted) {
+  send_and_close(Bytes{0x16, 0x03, 0x01, 0x00});  // a TLS ClientHello at a plain listener
+  EXPECT_TRUE(wait_until([&] { return counters().rejected_count(Reject::unknown_type) == 1; }, 2s));
+}
+
+TEST_F(BadInput, TruncatedPacketFrameIsCounted) {
+  send_and_close(Bytes{0x01, 50, '1', '2', '7'});  // address cut short, no digest
+  EXPECT_TRUE(wait_until([&] { return counters().rejected_count(Reject::truncated) == 1; }, 2s));
+}
+
+TEST_F(BadInput, OversizePacketIsCutOff) {
+  Bytes big(64 * 1024, 0xab);
+  big[0] = 0x01;
+  big[1] = 0;
+  auto s = connect();
+  std::error_code ec;
+  asio::write(s, asio::buffer(big), ec);  // may fail once the member hangs up
+  EXPECT_TRUE(wait_until([&] { return counters().limit_count(Limit::packet_bytes) == 1; }, 2s));
+  EXPECT_GE(counters().rejected_count(Reject::oversize), 1u);
+}
+
+TEST_F(BadInput, SlowConnectionIsClosedAtTheDeadline) {
+  auto s = connect();
+  asio::write(s, asio::buffer(Bytes{0x01, 0x00}));  // a packet that never ends
+  EXPECT_TRUE(wait_until([&] { return counters().limit_count(Limit::read_deadline) >= 1; }, 2s));
+  std::uint8_t b;
+  std::error_code ec;
+  s.read_some(asio::buffer(&b, 1), ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+}
+
+TEST_F(BadInput, ConnectionFloodIsCapped) {
+  std::vector<asio::ip::tcp::socket> idle;
+  for (int i = 0; i < 12; ++i) idle.push_back(connect());
+  EXPECT_TRUE(wait_until([&] { return counters().connections_refused.load() >= 4; }, 2s));
+  idle.clear();
+  // Once they are gone (closed or timed out) the member still answers properly.
+  send_and_close(Bytes{0x07});
+  EXPECT_TRUE(wait_until([&] { return counters().rejected_count(Reject::unknown_type) >= 1; }, 2s));
+}
+
+TEST_F(BadInput, BadPacketPayloadIsCountedByReason) {
+  // A well-framed packet whose payload is a ping with a broken msgpack body.
+  Bytes payload{0x00, 0x85, 0xa4};
+  Bytes frame{0x01, 0x0e};
+  std::string from = "127.0.0.1:7946";
+  frame.insert(frame.end(), from.begin(), from.end());
+  frame.insert(frame.end(), payload.begin(), payload.end());
+  frame.insert(frame.end(), 16, 0);  // wrong MD5: counted, still decoded
+  send_and_close(frame);
+  EXPECT_TRUE(wait_until([&] { return counters().rejected_count(Reject::bad_digest) == 1; }, 2s));
+  EXPECT_TRUE(wait_until([&] {
+    return counters().rejected_count(Reject::truncated) + counters().rejected_count(Reject::decode) >= 1;
+  }, 2s));
+}
+
+}  // namespace
+}  // namespace ringwatch::gossip
