@@ -1,6 +1,7 @@
 #include "exporter/config.h"
 
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -270,6 +271,23 @@ std::vector<Option> build_options() {
                             "udp is memberlist's standard transport (UDP packets, TCP streams) for plain memberlist "
                             "clusters. A ringwatch extension.",
                             {"tcp", "udp"}, ML(transport)));
+  o.push_back(duration_option("memberlist.probe-interval", "memberlist.probe_interval",
+                              "How often to probe a random member. dskit fixes 5s; plain memberlist defaults to 1s. "
+                              "A ringwatch extension.",
+                              ML(probe_interval)));
+  o.push_back(duration_option("memberlist.probe-timeout", "memberlist.probe_timeout",
+                              "How long to wait for a probe's ack. dskit fixes 2s; plain memberlist defaults to "
+                              "500ms. A ringwatch extension.",
+                              ML(probe_timeout)));
+  o.push_back(list_option("memberlist.encryption-key", "memberlist.encryption_keys",
+                          "memberlist secret keys (base64 of 16, 24 or 32 bytes) for clusters that encrypt gossip; "
+                          "the first encrypts, all decrypt. Repeatable. dskit clusters do not encrypt. A ringwatch "
+                          "extension.",
+                          ML(encryption_keys)));
+  o.push_back(duration_option("ring.heartbeat-timeout", "ring.heartbeat_timeout",
+                              "An instance whose last heartbeat is older than this is Unhealthy, as dskit's "
+                              "-ring.heartbeat-timeout.",
+                              [](Config& c) -> auto& { return c.ring.heartbeat_timeout; }));
   return o;
 }
 
@@ -479,6 +497,18 @@ void validate(const Config& c) {
   }
   if (m.tls_enabled && (m.tls_cert_path.empty() != m.tls_key_path.empty())) {
     throw ConfigError("memberlist.tls-cert-path: certificate and key must be given together");
+  }
+  if (m.probe_timeout >= m.probe_interval) {
+    throw ConfigError("memberlist.probe-timeout: must be shorter than memberlist.probe-interval");
+  }
+  if (c.ring.heartbeat_timeout.count() <= 0) throw ConfigError("ring.heartbeat-timeout: must be greater than 0");
+  for (const auto& k : m.encryption_keys) {
+    unsigned char buf[64];
+    int n = k.size() <= 44 ? EVP_DecodeBlock(buf, reinterpret_cast<const unsigned char*>(k.data()), static_cast<int>(k.size())) : -1;
+    if (n > 0) n -= static_cast<int>(std::count(k.begin(), k.end(), '='));
+    if (n != 16 && n != 24 && n != 32) {
+      throw ConfigError("memberlist.encryption-key: not the base64 of a 16, 24 or 32 byte key");
+    }
   }
   if (m.tls_enabled && m.transport == "udp") {
     throw ConfigError("memberlist.tls-enabled: TLS needs the tcp transport");

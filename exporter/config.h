@@ -68,6 +68,13 @@ struct MemberlistOptions {
   std::string zone_aware_routing_role = "member";
   // ringwatch extensions for plain memberlist clusters.
   std::string transport = "tcp";  // "tcp" = dskit's TCP transport, "udp" = memberlist's standard
+  Duration probe_interval = std::chrono::seconds(5);  // dskit fixes 5s; plain memberlist uses 1s
+  Duration probe_timeout = std::chrono::seconds(2);   // dskit fixes 2s; plain memberlist uses 500ms
+  std::vector<std::string> encryption_keys;           // base64 AES keys; the first one encrypts
+};
+
+struct RingOptions {
+  Duration heartbeat_timeout = std::chrono::minutes(1);  // dskit's -ring.heartbeat-timeout
 };
 
 struct Config {
@@ -78,6 +85,7 @@ struct Config {
   std::string web_telemetry_path = "/metrics";
   std::string web_config_file;
   MemberlistOptions memberlist;
+  RingOptions ring;
 };
 
 // One line, naming the field, for the user; main prints it and exits with status 1.

@@ -5,6 +5,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -22,9 +23,11 @@ class Exporter {
   void start();
   void stop();
 
-  // /-/ready answers 200 once this is set: the first full state of the cluster arrived.
+  // /-/ready answers 200 once the first full state of the cluster arrived: when
+  // set_ready() was called or the readiness check says so.
   void set_ready() { ready_.store(true); }
-  bool ready() const { return ready_.load(); }
+  void set_readiness_check(std::function<bool()> check) { readiness_check_ = std::move(check); }
+  bool ready() const { return ready_.load() || (readiness_check_ && readiness_check_()); }
 
   void add_collectable(std::shared_ptr<prometheus::Collectable> c) { collectables_.push_back(std::move(c)); }
   HttpServer& http() { return http_; }
@@ -38,6 +41,7 @@ class Exporter {
   std::shared_ptr<prometheus::Registry> registry_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::atomic<bool> ready_{false};
+  std::function<bool()> readiness_check_;
 };
 
 }  // namespace ringwatch

@@ -449,12 +449,12 @@ class Member::Loop {
 
   void check_leave() {
     if (!leave_done_) return;
-    if (!membership_.leave_pending() || SteadyClock::now() >= leave_deadline_) {
+    // As memberlist's Leave: with no other live member there is nobody to tell.
+    if (!membership_.leave_pending() || membership_.alive_count() == 0 || SteadyClock::now() >= leave_deadline_) {
       leave_done_->set_value();
       leave_done_.reset();
       return;
     }
-    // With nobody to gossip to, the broadcast never drains: wait for the deadline.
     leave_timer_.expires_after(std::min<SteadyClock::duration>(cfg_.gossip_interval, leave_deadline_ - SteadyClock::now()));
     leave_timer_.async_wait([this](std::error_code ec) {
       if (!ec) check_leave();

@@ -103,8 +103,8 @@ TEST_P(RingwatchMemberTest, LivesInAGoClusterAndLeavesCleanly) {
     ASSERT_TRUE(everyone_sees_us("alive")) << cluster.logs_tail();
     std::this_thread::sleep_for(500ms);
   }
-  auto go_view = cluster[1].members();
-  ASSERT_TRUE(go_view);
+  std::optional<std::vector<GoMember>> go_view;
+  ASSERT_TRUE(GoCluster::wait_until([&] { return (go_view = cluster[1].members()).has_value(); }, 5s));
   std::set<std::string> theirs;
   for (auto& m : *go_view)
     if (m.state == "alive") theirs.insert(m.name);

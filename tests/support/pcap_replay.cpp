@@ -7,7 +7,6 @@
 #include <map>
 #include <memory>
 #include <stdexcept>
-#include <tuple>
 
 namespace ringwatch::testing {
 

@@ -1,0 +1,69 @@
+#include "exporter/member_config.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+
+namespace ringwatch {
+namespace {
+
+std::chrono::milliseconds ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d); }
+
+// Keys were validated as base64 of 16, 24 or 32 bytes when the configuration was read.
+std::string base64_decode(const std::string& text) {
+  std::string out(text.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  out.resize(static_cast<size_t>(std::max(n, 0)) - std::count(text.begin(), text.end(), '='));
+  return out;
+}
+
+}  // namespace
+
+gossip::MemberConfig member_config(const Config& config) {
+  const MemberlistOptions& m = config.memberlist;
+  gossip::MemberConfig g;
+  g.node_name = m.node_name;
+  g.randomize_node_name = m.randomize_node_name;
+  if (!m.bind_addr.empty()) g.bind_addrs = m.bind_addr;
+  g.bind_port = static_cast<uint16_t>(m.bind_port);
+  g.advertise_addr = m.advertise_addr;
+  g.advertise_port = static_cast<uint16_t>(m.advertise_port);
+  g.transport = m.transport == "udp" ? gossip::TransportKind::standard_udp : gossip::TransportKind::dskit_tcp;
+  if (g.transport == gossip::TransportKind::standard_udp) g.packet_budget_bytes = 1400;  // memberlist's UDP budget
+  g.join_members = m.join_members;
+  g.min_join_backoff = ms(m.min_join_backoff);
+  g.max_join_backoff = ms(m.max_join_backoff);
+  g.max_join_retries = m.max_join_retries;
+  g.abort_if_join_fails = m.abort_if_join_fails;
+  g.rejoin_interval = ms(m.rejoin_interval);
+  g.cluster_label = m.cluster_label;
+  g.cluster_label_verification_disabled = m.cluster_label_verification_disabled;
+  g.gossip_interval = ms(m.gossip_interval);
+  g.gossip_nodes = m.gossip_nodes;
+  g.pull_push_interval = ms(m.pull_push_interval);
+  g.retransmit_factor = m.retransmit_factor;
+  g.gossip_to_dead_time = ms(m.gossip_to_dead_nodes_time);
+  g.dead_node_reclaim_time = ms(m.dead_node_reclaim_time);
+  g.probe_interval = ms(m.probe_interval);
+  g.probe_timeout = ms(m.probe_timeout);
+  g.stream_timeout = ms(m.stream_timeout);
+  g.packet_dial_timeout = ms(m.packet_dial_timeout);
+  g.packet_write_timeout = ms(m.packet_write_timeout);
+  g.max_concurrent_writes = m.max_concurrent_writes;
+  g.acquire_writer_timeout = ms(m.acquire_writer_timeout);
+  g.leave_timeout = ms(m.leave_timeout);
+  g.compression_enabled = m.compression_enabled;
+  g.tls.enabled = m.tls_enabled;
+  g.tls.cert_path = m.tls_cert_path;
+  g.tls.key_path = m.tls_key_path;
+  g.tls.ca_path = m.tls_ca_path;
+  g.tls.server_name = m.tls_server_name;
+  g.tls.insecure_skip_verify = m.tls_insecure_skip_verify;
+  g.tls.min_version = m.tls_min_version;
+  g.tls.cipher_suites = m.tls_cipher_suites;
+  for (const auto& key : m.encryption_keys) g.encryption_keys.push_back(base64_decode(key));
+  return g;
+}
+
+}  // namespace ringwatch
