@@ -60,7 +60,7 @@ std::vector<MetricFamily> RingCollector::Collect() const {
     value_bytes.metric.reserve(snap->keys.size());
     add(value_bytes, {{"key", key.key}, {"codec", key.codec}}, static_cast<double>(key.last_full_value_bytes));
     if (!key.ring) continue;
-    auto counts = ring::count_members(*key.ring, now, heartbeat_timeout_);
+    auto counts = ring::count_members(*key.ring, now, rings_.heartbeat_timeout_for(key.key));
     for (size_t s = 0; s < ring::kMemberStates; ++s) {
       std::string state = ring::member_state_label(static_cast<ring::MemberState>(s));
       add(members, {{"key", key.key}, {"name", key.ring_name}, {"state", state}},

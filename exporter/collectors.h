@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 
+#include "exporter/config.h"
 #include "exporter/observer.h"
 #include "gossip/member.h"
 
@@ -16,13 +17,12 @@ namespace ringwatch {
 // store's keys.
 class RingCollector : public prometheus::Collectable {
  public:
-  RingCollector(Observer& observer, std::chrono::nanoseconds heartbeat_timeout)
-      : observer_(observer), heartbeat_timeout_(heartbeat_timeout) {}
+  RingCollector(Observer& observer, RingOptions rings) : observer_(observer), rings_(std::move(rings)) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
   Observer& observer_;
-  std::chrono::nanoseconds heartbeat_timeout_;
+  RingOptions rings_;  // heartbeat timeout per ring
 };
 
 // memberlist_members by state, and the member's traffic and rejection counters.

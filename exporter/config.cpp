@@ -284,6 +284,11 @@ std::vector<Option> build_options() {
                           "the first encrypts, all decrypt. Repeatable. dskit clusters do not encrypt. A ringwatch "
                           "extension.",
                           ML(encryption_keys)));
+  o.push_back(list_option("ring.name", "",
+                          "Ring name for a KV key, as KEY=NAME (the `name` label of ring metrics). Repeatable. "
+                          "Mimir, Loki, Tempo, Pyroscope and Cortex keys have built-in names; other keys are named "
+                          "after themselves. In the file, use the `rings:` list (key, name, heartbeat_timeout).",
+                          [](Config& c) -> auto& { return c.ring.names; }));
   o.push_back(duration_option("ring.heartbeat-timeout", "ring.heartbeat_timeout",
                               "An instance whose last heartbeat is older than this is Unhealthy, as dskit's "
                               "-ring.heartbeat-timeout.",
@@ -318,6 +323,8 @@ std::string quote(const std::string& s) { return "\"" + s + "\""; }
 
 // ---- YAML -------------------------------------------------------------------
 
+void apply_rings(const YAML::Node& node, const std::string& source, Config& config);
+
 void apply_yaml_node(const YAML::Node& node, const std::string& path, const std::string& source, Config& config) {
   auto where = [&](const YAML::Node& n) {
     return "config file " + quote(source) + ": line " + std::to_string(n.Mark().line + 1) + ": ";
@@ -329,6 +336,10 @@ void apply_yaml_node(const YAML::Node& node, const std::string& path, const std:
     const std::string key = entry.first.as<std::string>();
     const std::string full = path.empty() ? key : path + "." + key;
     const YAML::Node& value = entry.second;
+    if (full == "rings") {
+      apply_rings(value, source, config);
+      continue;
+    }
     if (const Option* opt = find_by_yaml(full)) {
       if (value.IsNull()) continue;  // "key:" with no value keeps the default, as Go's yaml does
       if (opt->kind == OptionKind::string_list) {
@@ -357,6 +368,38 @@ void apply_yaml_node(const YAML::Node& node, const std::string& path, const std:
   }
 }
 
+// `rings:` is a list of per-key settings, which the flat option table cannot express.
+void apply_rings(const YAML::Node& node, const std::string& source, Config& config) {
+  auto fail = [&](const YAML::Node& n, const std::string& what) -> void {
+    throw ConfigError("config file " + quote(source) + ": line " + std::to_string(n.Mark().line + 1) + ": " + what);
+  };
+  if (node.IsNull()) return;
+  if (!node.IsSequence()) fail(node, "rings: expected a list of {key, name, heartbeat_timeout}");
+  config.ring.overrides.clear();
+  for (const auto& item : node) {
+    if (!item.IsMap()) fail(item, "rings: each entry must be a mapping");
+    RingOverride r;
+    for (const auto& e : item) {
+      const std::string k = e.first.as<std::string>();
+      if (!e.second.IsScalar()) fail(e.second, "rings." + k + ": expected a single value");
+      const std::string v = e.second.Scalar();
+      if (k == "key") {
+        r.key = v;
+      } else if (k == "name") {
+        r.name = v;
+      } else if (k == "heartbeat_timeout") {
+        auto d = parse_go_duration(v);
+        if (!d || d->count() <= 0) fail(e.second, "rings.heartbeat_timeout: invalid value " + quote(v) + ": not a positive duration");
+        r.heartbeat_timeout = *d;
+      } else {
+        fail(e.first, "unknown field " + quote("rings." + k));
+      }
+    }
+    if (r.key.empty()) fail(item, "rings: every entry needs a key");
+    config.ring.overrides.push_back(std::move(r));
+  }
+}
+
 // ---- flags ------------------------------------------------------------------
 
 struct FlagValue {
@@ -376,6 +419,25 @@ std::string describe_kind(OptionKind k) {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> RingOptions::names_by_key() const {
+  std::map<std::string, std::string> out;
+  for (const auto& n : names) {
+    auto eq = n.find('=');
+    out[n.substr(0, eq)] = n.substr(eq + 1);
+  }
+  for (const auto& r : overrides) {
+    if (!r.name.empty()) out[r.key] = r.name;
+  }
+  return out;
+}
+
+Duration RingOptions::heartbeat_timeout_for(const std::string& key) const {
+  for (const auto& r : overrides) {
+    if (r.key == key && r.heartbeat_timeout) return *r.heartbeat_timeout;
+  }
+  return heartbeat_timeout;
+}
 
 const std::vector<Option>& options() {
   static const std::vector<Option> kOptions = build_options();
@@ -502,6 +564,12 @@ void validate(const Config& c) {
     throw ConfigError("memberlist.probe-timeout: must be shorter than memberlist.probe-interval");
   }
   if (c.ring.heartbeat_timeout.count() <= 0) throw ConfigError("ring.heartbeat-timeout: must be greater than 0");
+  for (const auto& n : c.ring.names) {
+    auto eq = n.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == n.size()) {
+      throw ConfigError("ring.name: \"" + n + "\" must be KEY=NAME");
+    }
+  }
   for (const auto& k : m.encryption_keys) {
     unsigned char buf[64];
     int n = k.size() <= 44 ? EVP_DecodeBlock(buf, reinterpret_cast<const unsigned char*>(k.data()), static_cast<int>(k.size())) : -1;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -73,8 +74,21 @@ struct MemberlistOptions {
   std::vector<std::string> encryption_keys;           // base64 AES keys; the first one encrypts
 };
 
+// Settings for one KV key, from the `rings:` list of the file.
+struct RingOverride {
+  std::string key;
+  std::string name;                            // empty = the built-in name, or the key
+  std::optional<Duration> heartbeat_timeout;   // empty = ring.heartbeat-timeout
+};
+
 struct RingOptions {
   Duration heartbeat_timeout = std::chrono::minutes(1);  // dskit's -ring.heartbeat-timeout
+  std::vector<std::string> names;                        // -ring.name KEY=NAME
+  std::vector<RingOverride> overrides;                   // `rings:` in the file
+
+  // The ring name of every known key: built-in defaults, then -ring.name, then the file.
+  std::map<std::string, std::string> names_by_key() const;
+  Duration heartbeat_timeout_for(const std::string& key) const;
 };
 
 struct Config {

@@ -44,13 +44,14 @@ int main(int argc, char** argv) {
   setup_logging(cl.config.log_level, cl.config.log_format);
   auto log = spdlog::get("ringwatch");
 
+  ring::RingNames names = ring::RingNames::defaults();
+  for (const auto& [key, name] : cl.config.ring.names_by_key()) names.set(key, name);
   Observer observer(ring::StoreOptions{
-      std::chrono::duration_cast<std::chrono::milliseconds>(cl.config.memberlist.left_ingesters_timeout),
-      ring::RingNames::defaults()});
+      std::chrono::duration_cast<std::chrono::milliseconds>(cl.config.memberlist.left_ingesters_timeout), names});
   gossip::Member member(member_config(cl.config), &observer);
   Exporter exporter(cl.config, std::move(web));
   exporter.set_readiness_check([&member] { return member.full_state_received(); });
-  exporter.add_collectable(std::make_shared<RingCollector>(observer, cl.config.ring.heartbeat_timeout));
+  exporter.add_collectable(std::make_shared<RingCollector>(observer, cl.config.ring));
   exporter.add_collectable(std::make_shared<GossipCollector>(member, observer));
   try {
     member.start();

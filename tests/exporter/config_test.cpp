@@ -287,3 +287,37 @@ TEST(Config, EveryYamlKeyIsReachable) {
     EXPECT_EQ(error_of({"-config.file", f.path()}), "") << yaml;
   }
 }
+
+TEST(Config, RingNamesAndPerRingHeartbeatTimeouts) {
+  TempFile f(R"(
+ring:
+  heartbeat_timeout: 2m
+rings:
+  - key: collectors/ring
+    name: ingester-eu
+    heartbeat_timeout: 30s
+  - key: custom/key
+    name: custom
+)");
+  Config c = parse({"-config.file", f.path(), "-ring.name=other/key=other", "-ring.name=custom/key=overridden"});
+  auto names = c.ring.names_by_key();
+  EXPECT_EQ(names["collectors/ring"], "ingester-eu");
+  EXPECT_EQ(names["other/key"], "other");
+  EXPECT_EQ(names["custom/key"], "custom");  // the file's list is the more specific setting
+  EXPECT_EQ(c.ring.heartbeat_timeout_for("collectors/ring"), 30s);
+  EXPECT_EQ(c.ring.heartbeat_timeout_for("custom/key"), 2min);
+  EXPECT_EQ(c.ring.heartbeat_timeout_for("unknown"), 2min);
+}
+
+TEST(Config, RingListErrorsNameTheField) {
+  for (auto [yaml, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"rings: 5\n", "rings: expected a list"},
+           {"rings:\n  - name: x\n", "rings: every entry needs a key"},
+           {"rings:\n  - key: k\n    timeout: 1m\n", "unknown field \"rings.timeout\""},
+           {"rings:\n  - key: k\n    heartbeat_timeout: soon\n", "rings.heartbeat_timeout: invalid value \"soon\""}}) {
+    TempFile f(yaml);
+    std::string err = error_of({"-config.file", f.path()});
+    EXPECT_NE(err.find(expected), std::string::npos) << yaml << " -> " << err;
+  }
+  EXPECT_EQ(error_of({"-ring.name=justakey"}), "ring.name: \"justakey\" must be KEY=NAME");
+}
