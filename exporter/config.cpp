@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -193,7 +194,7 @@ std::vector<Option> build_options() {
   o.push_back(duration_option("memberlist.max-join-backoff", "memberlist.max_join_backoff",
                               "Longest wait between attempts to join.", ML(max_join_backoff)));
   o.push_back(int_option("memberlist.max-join-retries", "memberlist.max_join_retries",
-                         "How many times to retry joining before giving up.", 0, 1000000, ML(max_join_retries)));
+                         "Join attempts before giving up, as dskit counts them; 0 retries forever.", 0, 1000000, ML(max_join_retries)));
   o.push_back(bool_option("memberlist.abort-if-fast-join-fails", "memberlist.abort_if_cluster_fast_join_fails",
                           "Exit if the first join attempt reaches no member.", ML(abort_if_fast_join_fails)));
   o.push_back(bool_option("memberlist.abort-if-join-fails", "memberlist.abort_if_cluster_join_fails",
@@ -250,7 +251,8 @@ std::vector<Option> build_options() {
   o.push_back(bool_option("memberlist.tls-insecure-skip-verify", "memberlist.tls_insecure_skip_verify",
                           "Do not verify peers' certificates.", ML(tls_insecure_skip_verify)));
   o.push_back(string_option("memberlist.tls-cipher-suites", "memberlist.tls_cipher_suites",
-                            "Comma-separated TLS 1.2 cipher suites (OpenSSL names). Empty means OpenSSL's defaults.",
+                            "Comma-separated TLS 1.2 cipher suites by their Go names (e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), "
+                            "as dskit takes them. Empty means the library defaults.",
                             ML(tls_cipher_suites)));
   o.push_back(Option(choice_option("memberlist.tls-min-version", "memberlist.tls_min_version",
                                    "Lowest TLS version accepted. Empty means TLS 1.2.",
@@ -287,12 +289,37 @@ std::vector<Option> build_options() {
   o.push_back(list_option("ring.name", "",
                           "Ring name for a KV key, as KEY=NAME (the `name` label of ring metrics). Repeatable. "
                           "Mimir, Loki, Tempo, Pyroscope and Cortex keys have built-in names; other keys are named "
-                          "after themselves. In the file, use the `rings:` list (key, name, heartbeat_timeout).",
+                          "after themselves. In the file, use the `rings:` list (key, name, heartbeat_timeout, heartbeat_period).",
                           [](Config& c) -> auto& { return c.ring.names; }));
   o.push_back(duration_option("ring.heartbeat-timeout", "ring.heartbeat_timeout",
                               "An instance whose last heartbeat is older than this is Unhealthy, as dskit's "
                               "-ring.heartbeat-timeout.",
                               [](Config& c) -> auto& { return c.ring.heartbeat_timeout; }));
+  o.push_back(duration_option("ring.clock-skew-tolerance", "ring.clock_skew_tolerance",
+                              "A heartbeat timestamp further than this in the future counts in "
+                              "ring_members_heartbeat_in_future (the writer's clock runs ahead of ringwatch's).",
+                              [](Config& c) -> auto& { return c.ring.clock_skew_tolerance; }));
+  o.push_back(string_option("metrics.prefix", "metrics.prefix",
+                            "Prefix, followed by _, of the ring_*, partition_ring_* and memberlist_* metric families, "
+                            "as products name them: cortex (Mimir, Cortex), loki, tempo, pyroscope, phlare. Empty "
+                            "means dskit's plain names.",
+                            [](Config& c) -> auto& { return c.metrics.prefix; }));
+  o.push_back(bool_option("metrics.per-member", "metrics.per_member",
+                          "Export per-instance series (ring_member_heartbeat_age_seconds, ring_member_tokens_owned, "
+                          "ring_member_ownership_percent, ring_member_heartbeat_excess_delay_seconds): one series per "
+                          "ring member each.",
+                          [](Config& c) -> auto& { return c.metrics.per_member; }));
+  o.push_back(duration_option("metrics.excess-delay-window", "metrics.excess_delay_window",
+                              "Window of each member's rolling minimum heartbeat delay, which "
+                              "ring_heartbeat_excess_delay_seconds subtracts. A lasting change of the delay shows as "
+                              "excess for this long, then becomes the new minimum.",
+                              [](Config& c) -> auto& { return c.metrics.minimum_window; }));
+  o.push_back(int_option("probes", "probes",
+                         "Passive gossip members ringwatch runs, on consecutive ports from -memberlist.bind-port "
+                         "(and -memberlist.advertise-port). With 2 or more, ring_update_convergence_seconds measures "
+                         "the time from the first probe's receipt of each update to the last one's, on one clock. "
+                         "Every probe counts as a member of the cluster.",
+                         1, 16, [](Config& c) -> auto& { return c.metrics.probes; }));
   return o;
 }
 
@@ -374,7 +401,7 @@ void apply_rings(const YAML::Node& node, const std::string& source, Config& conf
     throw ConfigError("config file " + quote(source) + ": line " + std::to_string(n.Mark().line + 1) + ": " + what);
   };
   if (node.IsNull()) return;
-  if (!node.IsSequence()) fail(node, "rings: expected a list of {key, name, heartbeat_timeout}");
+  if (!node.IsSequence()) fail(node, "rings: expected a list of {key, name, heartbeat_timeout, heartbeat_period}");
   config.ring.overrides.clear();
   for (const auto& item : node) {
     if (!item.IsMap()) fail(item, "rings: each entry must be a mapping");
@@ -387,10 +414,10 @@ void apply_rings(const YAML::Node& node, const std::string& source, Config& conf
         r.key = v;
       } else if (k == "name") {
         r.name = v;
-      } else if (k == "heartbeat_timeout") {
+      } else if (k == "heartbeat_timeout" || k == "heartbeat_period") {
         auto d = parse_go_duration(v);
-        if (!d || d->count() <= 0) fail(e.second, "rings.heartbeat_timeout: invalid value " + quote(v) + ": not a positive duration");
-        r.heartbeat_timeout = *d;
+        if (!d || d->count() <= 0) fail(e.second, "rings." + k + ": invalid value " + quote(v) + ": not a positive duration");
+        (k == "heartbeat_timeout" ? r.heartbeat_timeout : r.heartbeat_period) = *d;
       } else {
         fail(e.first, "unknown field " + quote("rings." + k));
       }
@@ -439,6 +466,13 @@ Duration RingOptions::heartbeat_timeout_for(const std::string& key) const {
   return heartbeat_timeout;
 }
 
+std::optional<Duration> RingOptions::heartbeat_period_for(const std::string& key) const {
+  for (const auto& r : overrides) {
+    if (r.key == key && r.heartbeat_period) return r.heartbeat_period;
+  }
+  return std::nullopt;
+}
+
 const std::vector<Option>& options() {
   static const std::vector<Option> kOptions = build_options();
   return kOptions;
@@ -454,7 +488,11 @@ void load_yaml_text(const std::string& text, const std::string& source, Config& 
   }
   if (root.IsNull()) return;  // an empty file keeps every default
   if (!root.IsMap()) throw ConfigError("config file " + quote(source) + ": expected a mapping at the top level");
-  apply_yaml_node(root, "", source, config);
+  try {
+    apply_yaml_node(root, "", source, config);
+  } catch (const YAML::Exception& e) {  // e.g. a key that is a list or a mapping
+    throw ConfigError("config file " + quote(source) + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
 }
 
 void load_yaml_file(const std::string& path, Config& config) {
@@ -533,7 +571,7 @@ void validate(const Config& c) {
   if (c.web_telemetry_path.empty() || c.web_telemetry_path[0] != '/') {
     throw ConfigError("web.telemetry-path: must start with /");
   }
-  for (const auto& path : {"/", "/-/healthy", "/-/ready"}) {
+  for (const auto& path : {"/", "/-/healthy", "/-/ready", "/ring", "/memberlist", "/propagation"}) {
     if (c.web_telemetry_path == path) throw ConfigError("web.telemetry-path: " + quote(path) + " is reserved");
   }
   if (c.web_listen_addresses.empty()) throw ConfigError("web.listen-address: at least one address is required");
@@ -568,6 +606,20 @@ void validate(const Config& c) {
     auto eq = n.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == n.size()) {
       throw ConfigError("ring.name: \"" + n + "\" must be KEY=NAME");
+    }
+  }
+  const auto& p = c.metrics.prefix;
+  if (!p.empty() && (std::isdigit(static_cast<unsigned char>(p[0])) ||
+                     !std::all_of(p.begin(), p.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; }))) {
+    throw ConfigError("metrics.prefix: " + quote(p) + " is not a metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*)");
+  }
+  if (c.metrics.minimum_window.count() <= 0) throw ConfigError("metrics.excess-delay-window: must be greater than 0");
+  if (c.metrics.probes > 1) {
+    if (m.bind_port != 0 && m.bind_port + c.metrics.probes - 1 > 65535) {
+      throw ConfigError("probes: memberlist.bind-port + probes - 1 exceeds 65535");
+    }
+    if (!m.advertise_addr.empty() && m.advertise_port + c.metrics.probes - 1 > 65535) {
+      throw ConfigError("probes: memberlist.advertise-port + probes - 1 exceeds 65535");
     }
   }
   for (const auto& k : m.encryption_keys) {

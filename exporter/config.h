@@ -79,6 +79,7 @@ struct RingOverride {
   std::string key;
   std::string name;                            // empty = the built-in name, or the key
   std::optional<Duration> heartbeat_timeout;   // empty = ring.heartbeat-timeout
+  std::optional<Duration> heartbeat_period{};  // empty = estimated from the heartbeats
 };
 
 struct RingOptions {
@@ -89,6 +90,16 @@ struct RingOptions {
   // The ring name of every known key: built-in defaults, then -ring.name, then the file.
   std::map<std::string, std::string> names_by_key() const;
   Duration heartbeat_timeout_for(const std::string& key) const;
+  std::optional<Duration> heartbeat_period_for(const std::string& key) const;
+  // Heartbeats further than this in the future count as clock skew.
+  Duration clock_skew_tolerance = std::chrono::seconds(1);
+};
+
+struct MetricsOptions {
+  std::string prefix;        // prepended with "_" to the ring_* and memberlist_* families
+  bool per_member = false;   // per-instance series (cardinality: one per ring member)
+  Duration minimum_window = std::chrono::minutes(10);  // rolling minimum of excess delays
+  int probes = 1;            // passive members on consecutive ports, for convergence
 };
 
 struct Config {
@@ -100,6 +111,7 @@ struct Config {
   std::string web_config_file;
   MemberlistOptions memberlist;
   RingOptions ring;
+  MetricsOptions metrics;
 };
 
 // One line, naming the field, for the user; main prints it and exits with status 1.

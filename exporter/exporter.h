@@ -7,6 +7,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "exporter/config.h"
@@ -30,6 +32,8 @@ class Exporter {
   bool ready() const { return ready_.load() || (readiness_check_ && readiness_check_()); }
 
   void add_collectable(std::shared_ptr<prometheus::Collectable> c) { collectables_.push_back(std::move(c)); }
+  // Serves a page at `path` and links it from the landing page. Call before start().
+  void add_page(const std::string& path, const std::string& title, HttpServer::Handler handler);
   HttpServer& http() { return http_; }
 
  private:
@@ -40,6 +44,7 @@ class Exporter {
   HttpServer http_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  std::vector<std::pair<std::string, std::string>> pages_;  // path, title
   std::atomic<bool> ready_{false};
   std::function<bool()> readiness_check_;
 };

@@ -36,6 +36,7 @@ gossip::MemberConfig member_config(const Config& config) {
   g.max_join_backoff = ms(m.max_join_backoff);
   g.max_join_retries = m.max_join_retries;
   g.abort_if_join_fails = m.abort_if_join_fails;
+  g.abort_if_fast_join_fails = m.abort_if_fast_join_fails;
   g.rejoin_interval = ms(m.rejoin_interval);
   g.cluster_label = m.cluster_label;
   g.cluster_label_verification_disabled = m.cluster_label_verification_disabled;

@@ -7,6 +7,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/text_serializer.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -106,11 +107,16 @@ void register_build_info(prometheus::Registry& registry) {
 }
 
 std::string render_text(const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables) {
+  const auto start = std::chrono::steady_clock::now();
   std::vector<prometheus::MetricFamily> families;
   for (const auto& c : collectables) {
     auto f = c->Collect();
     families.insert(families.end(), std::make_move_iterator(f.begin()), std::make_move_iterator(f.end()));
   }
+  families.push_back(gauge_family("ringwatch_scrape_duration_seconds",
+                                  "Time this scrape spent collecting every metric family from the snapshots "
+                                  "(serialization excluded).",
+                                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()));
   return prometheus::TextSerializer().Serialize(families);
 }
 

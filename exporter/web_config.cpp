@@ -149,7 +149,11 @@ WebConfig parse_web_config(const std::string& yaml_text, const std::string& sour
     throw ConfigError("web config file \"" + source + "\": line " + std::to_string(e.mark.line + 1) +
                       ": invalid YAML: " + e.msg);
   }
-  return Parser(source, base_dir).parse(root);
+  try {
+    return Parser(source, base_dir).parse(root);
+  } catch (const YAML::Exception& e) {  // e.g. a key that is a list or a mapping
+    throw ConfigError("web config file \"" + source + "\": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
 }
 
 WebConfig load_web_config(const std::string& path) {

@@ -26,7 +26,7 @@ struct TlsConfig {
   std::string server_name;       // empty = the dialed IP
   bool insecure_skip_verify = false;
   std::string min_version;       // "", "VersionTLS10" .. "VersionTLS13"
-  std::string cipher_suites;     // comma-separated OpenSSL/IANA names; "" = library defaults
+  std::string cipher_suites;     // comma-separated Go crypto/tls names; "" = library defaults
 };
 
 struct MemberLimits {
@@ -55,7 +55,8 @@ struct MemberConfig {
   milliseconds min_join_backoff = 1s;
   milliseconds max_join_backoff = 60s;
   int max_join_retries = 10;
-  bool abort_if_join_fails = false;
+  bool abort_if_join_fails = false;       // no rejoin after failing; the caller exits on join_status() == failed
+  bool abort_if_fast_join_fails = false;  // fast join reaching nobody: join_status() == failed
   milliseconds rejoin_interval = 0ms;    // 0 = never rejoin
 
   // Cluster label.

@@ -22,8 +22,12 @@ enum class Via { gossip, pushpull };
 struct ReceivedPayload {
   Via via = Via::gossip;
   ByteView bytes;           // gossip: one KeyValuePair; pushpull: the whole user state
-  std::string peer_name;    // push/pull peer, or "" when a packet does not say who sent it
-  std::string peer_address; // "ip:port" as advertised by the sender
+  // The member at the sender's advertised address (packets: the dskit frame's address
+  // or the UDP source; push/pull we dialed: the dialed address). Inbound streams come
+  // from ephemeral ports: named only when one member alone uses the source IP.
+  // "" when unknown.
+  std::string peer_name;
+  std::string peer_address; // "ip:port" advertised by the sender; the TCP source when unknown
   std::chrono::system_clock::time_point received_wall;
   std::chrono::steady_clock::time_point received_steady;
   bool join = false;        // pushpull only
@@ -91,7 +95,7 @@ inline const char* limit_name(Limit l) {
   return "unknown";
 }
 
-inline constexpr std::size_t kRejectCount = 10;  // entries of ringwatch::Reject
+inline constexpr std::size_t kRejectCount = 11;  // entries of ringwatch::Reject
 
 // Monotonic counters, relaxed atomics. Message counters are indexed by the
 // memberlist type byte (0..13); index 14 collects anything else.

@@ -8,7 +8,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
+#include <set>
+
+#include <asio/post.hpp>
 
 #include <fmt/format.h>
 
@@ -213,6 +217,138 @@ std::chrono::milliseconds JoinBackoff::next(std::mt19937_64& rng) {
   auto hi = std::min(lo * 2, max_);
   std::uniform_int_distribution<std::int64_t> dist(lo.count(), hi.count() - 1);
   return std::chrono::milliseconds(dist(rng));
+}
+
+namespace {
+constexpr std::size_t kJoinBatch = 100;  // dskit resolves again after this many addresses
+
+std::string key_of(const asio::ip::tcp::endpoint& ep) { return ep.address().to_string() + "|" + std::to_string(ep.port()); }
+}  // namespace
+
+Joiner::Joiner(asio::io_context& io, JoinSettings settings, ResolveFn resolve, JoinOneFn join_one, StatusFn on_status,
+               std::uint64_t seed)
+    : io_(io), settings_(std::move(settings)), resolve_(std::move(resolve)), join_one_(std::move(join_one)),
+      on_status_(std::move(on_status)), rng_(seed), retry_timer_(io), rejoin_timer_(io) {}
+
+Joiner::~Joiner() { stop(); }
+
+void Joiner::stop() {
+  *alive_ = false;
+  retry_timer_.cancel();
+  rejoin_timer_.cancel();
+  worker_.reset();
+}
+
+void Joiner::set_status(JoinStatus s) {
+  status_ = s;
+  if (on_status_) on_status_(s);
+}
+
+void Joiner::start() {
+  if (settings_.members.empty()) return set_status(JoinStatus::joined);  // a seed: nothing to join
+  resolve([this](Endpoints nodes) {
+    std::shuffle(nodes.begin(), nodes.end(), rng_);
+    const int to_join = nodes.empty() ? 0
+                                      : settings_.retransmit_factor *
+                                            static_cast<int>(std::ceil(std::log10(static_cast<double>(nodes.size() + 1))));
+    fast_join(std::make_shared<Endpoints>(std::move(nodes)), 0, to_join, 0);
+  });
+}
+
+void Joiner::resolve(std::function<void(Endpoints)> then) {
+  if (!worker_) worker_ = std::make_unique<JoinResolver>();
+  worker_->submit([this, then = std::move(then), alive = alive_, entries = settings_.members, resolve = resolve_] {
+    Endpoints out;
+    std::set<std::string> seen;
+    for (auto& entry : entries) {
+      auto target = parse_join_address(entry);
+      if (!target) continue;  // the configuration layer reports bad entries
+      for (auto& ep : resolve(*target)) {
+        Endpoint e(ep.ip, ep.port);
+        if (seen.insert(key_of(e)).second) out.push_back(e);
+      }
+    }
+    asio::post(io_, [then, alive, out = std::move(out)]() mutable {
+      if (*alive) then(std::move(out));
+    });
+  });
+}
+
+void Joiner::fast_join(std::shared_ptr<Endpoints> nodes, std::size_t i, int to_join, int reached) {
+  if (to_join <= reached || i >= nodes->size()) {
+    fast_reached_ = reached;
+    if (reached == 0 && settings_.abort_if_fast_join_fails) return set_status(JoinStatus::failed);
+    return full_join_attempt();
+  }
+  join_one_((*nodes)[i], [this, nodes, i, to_join, reached, alive = alive_](bool ok) {
+    if (*alive) fast_join(nodes, i + 1, to_join, reached + (ok ? 1 : 0));
+  });
+}
+
+void Joiner::full_join_attempt() {
+  ++attempts_;
+  resolve([this](Endpoints nodes) { full_join_batch(std::make_shared<std::set<std::string>>(), 0, std::move(nodes)); });
+}
+
+void Joiner::full_join_batch(std::shared_ptr<std::set<std::string>> attempted, int reached, Endpoints nodes) {
+  auto batch = std::make_shared<Endpoints>();
+  bool more = false;
+  for (auto& n : nodes) {
+    auto key = key_of(n);
+    if (attempted->count(key) != 0) continue;
+    if (batch->size() == kJoinBatch) {
+      more = true;
+      break;
+    }
+    batch->push_back(n);
+    attempted->insert(key);
+  }
+  join_each(batch, 0, 0, [this, attempted, reached, more, nodes = std::move(nodes)](int in_batch) mutable {
+    if (!more) return full_join_finished(reached + in_batch);
+    resolve([this, attempted, total = reached + in_batch, previous = std::move(nodes)](Endpoints fresh) mutable {
+      // A failed resolution keeps the previous list, as dskit does.
+      full_join_batch(attempted, total, fresh.empty() ? std::move(previous) : std::move(fresh));
+    });
+  });
+}
+
+void Joiner::join_each(std::shared_ptr<Endpoints> batch, std::size_t i, int reached, std::function<void(int)> done) {
+  if (i >= batch->size()) return done(reached);
+  join_one_((*batch)[i], [this, batch, i, reached, done = std::move(done), alive = alive_](bool ok) mutable {
+    if (*alive) join_each(batch, i + 1, reached + (ok ? 1 : 0), std::move(done));
+  });
+}
+
+void Joiner::full_join_finished(int reached) {
+  if (reached > 0) {
+    set_status(JoinStatus::joined);
+    return schedule_rejoin();
+  }
+  if (!backoff_) backoff_.emplace(settings_.min_backoff, settings_.max_backoff);
+  if (settings_.max_retries > 0 && attempts_ >= settings_.max_retries) {
+    set_status(JoinStatus::failed);
+    if (!settings_.abort_if_join_fails) schedule_rejoin();  // dskit keeps rejoining unless it aborts
+    return;
+  }
+  retry_timer_.expires_after(backoff_->next(rng_));
+  retry_timer_.async_wait([this](std::error_code ec) {
+    if (!ec) full_join_attempt();
+  });
+}
+
+void Joiner::schedule_rejoin() {
+  if (settings_.rejoin_interval.count() <= 0) return;
+  rejoin_timer_.expires_after(settings_.rejoin_interval);
+  rejoin_timer_.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    ++rejoins_;
+    resolve([this](Endpoints nodes) {
+      join_each(std::make_shared<Endpoints>(std::move(nodes)), 0, 0, [this](int reached) {
+        if (reached > 0 && status_ != JoinStatus::joined) set_status(JoinStatus::joined);
+        schedule_rejoin();
+      });
+    });
+  });
 }
 
 std::string make_node_name(const std::string& configured, bool randomize, std::mt19937_64& rng) {

@@ -66,8 +66,7 @@ class Member::Loop {
                                      cfg_.suspicion_max_timeout_mult, cfg_.probe_interval, cfg_.gossip_to_dead_time,
                                      cfg_.dead_node_reclaim_time, cfg_.awareness_max_multiplier},
                     rng_()),
-        probe_timer_(io_), gossip_timer_(io_), push_pull_timer_(io_), join_timer_(io_), rejoin_timer_(io_),
-        leave_timer_(io_) {
+        probe_timer_(io_), gossip_timer_(io_), push_pull_timer_(io_), leave_timer_(io_) {
     if (!cfg_.encryption_keys.empty()) {
       std::vector<Bytes> keys;
       for (auto& k : cfg_.encryption_keys) keys.emplace_back(k.begin(), k.end());
@@ -103,8 +102,19 @@ class Member::Loop {
     schedule_probe(random_stagger(cfg_.probe_interval));
     if (cfg_.gossip_nodes > 0 && cfg_.gossip_interval.count() > 0) schedule_gossip(random_stagger(cfg_.gossip_interval));
     if (cfg_.pull_push_interval.count() > 0) schedule_push_pull(random_stagger(cfg_.pull_push_interval));
-    if (cfg_.join_members.empty()) m_.join_status_ = JoinStatus::joined;  // a seed: nothing to join
-    else start_join_attempt();
+    JoinSettings js{cfg_.join_members, cfg_.retransmit_factor, cfg_.min_join_backoff, cfg_.max_join_backoff,
+                    cfg_.max_join_retries, cfg_.abort_if_fast_join_fails, cfg_.abort_if_join_fails,
+                    cfg_.rejoin_interval};
+    joiner_ = std::make_unique<Joiner>(
+        io_, std::move(js), resolve_join_target,
+        [this](const Endpoint& to, std::function<void(bool)> done) { push_pull(to, true, std::move(done)); },
+        [this](JoinStatus s) {
+          if (s == JoinStatus::joined && !cfg_.join_members.empty()) log_->info("joined the memberlist cluster");
+          if (s == JoinStatus::failed) log_->error("failed to join the memberlist cluster");
+          m_.join_status_ = s;
+        },
+        rng_());
+    joiner_->start();
   }
 
   // Marks us left and completes `done` once the dead broadcast went out or on timeout.
@@ -117,13 +127,12 @@ class Member::Loop {
   }
 
   void shutdown() {
-    *alive_token_ = false;
     transport_->stop();
-    for (auto* t : {&probe_timer_, &gossip_timer_, &push_pull_timer_, &join_timer_, &rejoin_timer_, &leave_timer_}) t->cancel();
+    for (auto* t : {&probe_timer_, &gossip_timer_, &push_pull_timer_, &leave_timer_}) t->cancel();
     for (auto& [_, t] : suspicion_timers_) t->cancel();
     for (auto& [_, h] : ack_handlers_) h.timer->cancel();
     ack_handlers_.clear();
-    resolver_.reset();
+    if (joiner_) joiner_->stop();
     if (leave_done_) leave_done_->set_value(), leave_done_.reset();
   }
 
@@ -159,10 +168,46 @@ class Member::Loop {
     snap->self_name = m_.name_;
     snap->full_state_received = m_.full_state_received_;
     snap->taken = system_clock::now();
-    for (auto& n : membership_.nodes())
+    name_by_address_.clear();
+    name_by_ip_.clear();
+    auto live = [](const NodeEntry& n) { return n.state == NodeState::alive || n.state == NodeState::suspect; };
+    for (auto& n : membership_.nodes()) {
       snap->members.push_back(MemberView{n.name, format_ip(n.addr), n.port, n.state, n.incarnation, n.meta, n.state_change_wall});
+      if (n.name == m_.name_) continue;
+      auto ep = endpoint_of(n.addr, n.port);
+      if (!ep) continue;
+      // A live node wins its address over a dead or left one that used it before.
+      auto [it, fresh] = name_by_address_.try_emplace(endpoint_text(*ep), n.name);
+      if (!fresh && live(n)) it->second = n.name;
+      auto [ip_it, ip_fresh] = name_by_ip_.try_emplace(ep->address().to_string(), n.name);
+      if (!ip_fresh && ip_it->second != n.name) ip_it->second.clear();  // several nodes share the IP
+    }
     std::sort(snap->members.begin(), snap->members.end(), [](auto& a, auto& b) { return a.name < b.name; });
     m_.snapshot_.store(std::move(snap));
+  }
+
+  // Name of the member advertising host_port ("ip:port"), "" if none.
+  std::string name_at(const std::string& host_port) const {
+    auto ep = endpoint_of_text(host_port);
+    if (!ep) return {};
+    auto it = name_by_address_.find(endpoint_text(*ep));
+    return it == name_by_address_.end() ? std::string() : it->second;
+  }
+
+  // Inbound streams come from an ephemeral port: the sender is known only when a
+  // single member uses the connection's IP.
+  std::string name_at_ip(const std::string& tcp_peer) const {
+    auto ep = endpoint_of_text(tcp_peer);
+    if (!ep) return {};
+    auto it = name_by_ip_.find(ep->address().to_string());
+    return it == name_by_ip_.end() ? std::string() : it->second;
+  }
+
+  std::string advertised_address_of(const std::string& name) const {
+    const NodeEntry* n = membership_.find(name);
+    if (n == nullptr) return {};
+    auto ep = endpoint_of(n->addr, n->port);
+    return ep ? endpoint_text(*ep) : std::string();
   }
 
   // ---- sending packets ----
@@ -280,7 +325,8 @@ class Member::Loop {
             return log_outcome("dead", m.node, membership_.dead(m, now));
           } else if constexpr (std::is_same_v<T, UserPacket>) {
             if (m_.sink_ != nullptr && !m.payload.empty())
-              m_.sink_->on_payload(ReceivedPayload{Via::gossip, m.payload, "", p.from, p.received_wall, p.received_steady, false});
+              m_.sink_->on_payload(
+                  ReceivedPayload{Via::gossip, m.payload, name_at(p.from), p.from, p.received_wall, p.received_steady, false});
             return false;
           }
         },
@@ -548,9 +594,12 @@ class Member::Loop {
             } else if constexpr (std::is_same_v<T, StreamUser>) {
               counters_.received(static_cast<std::uint8_t>(MessageType::user));
               deadline->cancel();
-              if (m_.sink_ != nullptr && !msg.payload.empty())
-                m_.sink_->on_payload(ReceivedPayload{Via::gossip, msg.payload, "", conn->peer(), system_clock::now(),
-                                                     SteadyClock::now(), false});
+              if (m_.sink_ != nullptr && !msg.payload.empty()) {
+                auto name = name_at_ip(conn->peer());
+                auto addr = name.empty() ? conn->peer() : advertised_address_of(name);
+                m_.sink_->on_payload(
+                    ReceivedPayload{Via::gossip, msg.payload, name, addr, system_clock::now(), SteadyClock::now(), false});
+              }
             } else {
               deadline->cancel();
               reject(Reject::unknown_type, "stream from " + conn->peer(), "unexpected message on an inbound stream");
@@ -591,10 +640,11 @@ class Member::Loop {
       --inbound_push_pulls_;
       conn->close();
     });
-    merge_push_pull(std::move(remote), join, conn->peer());
+    merge_push_pull(std::move(remote), join, conn->peer(), false);
   }
 
-  bool merge_push_pull(PushPull remote, bool join, const std::string& peer) {
+  // `peer` is the dialed address (dialed) or the connection's source (inbound).
+  bool merge_push_pull(PushPull remote, bool join, const std::string& peer, bool dialed) {
     const auto wall = system_clock::now();
     const auto steady = SteadyClock::now();
     if (!membership_.merge_remote(remote.nodes, steady)) {
@@ -604,8 +654,12 @@ class Member::Loop {
     }
     m_.full_state_received_ = true;
     publish_snapshot();
-    if (m_.sink_ != nullptr && !remote.user_state.empty())
-      m_.sink_->on_payload(ReceivedPayload{Via::pushpull, remote.user_state, "", peer, wall, steady, join});
+    if (m_.sink_ != nullptr && !remote.user_state.empty()) {
+      // After the merge, so that a node we just met is known by its address.
+      auto name = dialed ? name_at(peer) : name_at_ip(peer);
+      auto addr = dialed || name.empty() ? peer : advertised_address_of(name);
+      m_.sink_->on_payload(ReceivedPayload{Via::pushpull, remote.user_state, name, addr, wall, steady, join});
+    }
     return true;
   }
 
@@ -638,7 +692,7 @@ class Member::Loop {
           auto* pp = std::get_if<PushPull>(&r->message);
           if (pp == nullptr) return failed("reply is not a push/pull");
           counters_.received(static_cast<std::uint8_t>(MessageType::push_pull));
-          done(merge_push_pull(std::move(*pp), join, endpoint_text(to)));
+          done(merge_push_pull(std::move(*pp), join, endpoint_text(to), true));
         });
       });
     });
@@ -657,64 +711,6 @@ class Member::Loop {
     });
   }
 
-  // ---- joining ----
-
-  void start_join_attempt() {
-    if (!resolver_) resolver_ = std::make_unique<JoinResolver>();
-    auto entries = cfg_.join_members;
-    auto alive = alive_token_;
-    resolver_->submit([this, entries, alive] {
-      std::vector<Endpoint> endpoints;
-      for (auto& entry : entries) {
-        auto target = parse_join_address(entry);
-        if (!target) {
-          log_->warn("bad join address {:?}: {}", entry, target.error().detail);
-          continue;
-        }
-        for (auto& ep : resolve_join_target(*target)) endpoints.emplace_back(ep.ip, ep.port);
-      }
-      asio::post(io_, [this, endpoints = std::move(endpoints), alive] {
-        if (*alive) join_endpoints(std::make_shared<std::vector<Endpoint>>(endpoints), 0, 0);
-      });
-    });
-  }
-
-  // Push/pull (join) with every address in turn; success if any answered.
-  void join_endpoints(std::shared_ptr<std::vector<Endpoint>> endpoints, std::size_t i, int successes) {
-    if (i == endpoints->size()) return join_finished(successes, endpoints->size());
-    push_pull((*endpoints)[i], true, [this, endpoints, i, successes](bool ok) {
-      join_endpoints(endpoints, i + 1, successes + (ok ? 1 : 0));
-    });
-  }
-
-  void join_finished(int successes, std::size_t tried) {
-    if (successes > 0) {
-      log_->info("joined the memberlist cluster: {} of {} addresses reached", successes, tried);
-      m_.join_status_ = JoinStatus::joined;
-      join_backoff_.reset();
-      if (cfg_.rejoin_interval.count() > 0) {
-        rejoin_timer_.expires_after(cfg_.rejoin_interval);
-        rejoin_timer_.async_wait([this](std::error_code ec) {
-          if (!ec) start_join_attempt();
-        });
-      }
-      return;
-    }
-    if (m_.join_status_ == JoinStatus::joined) return;  // a failed rejoin keeps us joined
-    if (!join_backoff_) join_backoff_.emplace(cfg_.min_join_backoff, cfg_.max_join_backoff);
-    if (join_backoff_->attempts() >= cfg_.max_join_retries) {
-      log_->error("failed to join the memberlist cluster after {} attempts", join_backoff_->attempts() + 1);
-      m_.join_status_ = JoinStatus::failed;
-      return;
-    }
-    auto delay = join_backoff_->next(rng_);
-    log_->warn("joining the memberlist cluster failed ({} addresses tried); retrying in {} ms", tried, delay.count());
-    join_timer_.expires_after(delay);
-    join_timer_.async_wait([this](std::error_code ec) {
-      if (!ec) start_join_attempt();
-    });
-  }
-
   Member& m_;
   const MemberConfig& cfg_;
   asio::io_context& io_;
@@ -727,12 +723,12 @@ class Member::Loop {
   std::size_t packet_budget_ = 0;
   std::string advertise_text_;
   std::unordered_map<std::uint32_t, AckHandler> ack_handlers_;
+  std::unordered_map<std::string, std::string> name_by_address_;  // "ip:port" -> member, rebuilt with each snapshot
+  std::unordered_map<std::string, std::string> name_by_ip_;       // ip -> member, "" when shared
   std::map<std::string, std::shared_ptr<asio::steady_timer>> suspicion_timers_;
-  asio::steady_timer probe_timer_, gossip_timer_, push_pull_timer_, join_timer_, rejoin_timer_, leave_timer_;
+  asio::steady_timer probe_timer_, gossip_timer_, push_pull_timer_, leave_timer_;
   std::size_t inbound_push_pulls_ = 0;
-  std::optional<JoinBackoff> join_backoff_;
-  std::shared_ptr<bool> alive_token_ = std::make_shared<bool>(true);
-  std::unique_ptr<JoinResolver> resolver_;
+  std::unique_ptr<Joiner> joiner_;
   std::shared_ptr<std::promise<void>> leave_done_;
   SteadyClock::time_point leave_deadline_;
 };

@@ -17,10 +17,9 @@
 
 #include "gossip/config.h"
 #include "gossip/events.h"
+#include "gossip/join.h"
 
 namespace ringwatch::gossip {
-
-enum class JoinStatus { pending, joined, failed };
 
 class Member {
  public:
@@ -44,6 +43,9 @@ class Member {
   // "ip:port" we advertise.
   std::string advertise_address() const;
 
+  // pending until the first full join finished; failed after max_join_retries failed
+  // attempts (or a fast join that reached nobody with abort_if_fast_join_fails);
+  // a later successful rejoin makes it joined.
   JoinStatus join_status() const { return join_status_.load(); }
   // True once at least one push/pull state has been merged (readiness).
   bool full_state_received() const { return full_state_received_.load(); }

@@ -110,24 +110,28 @@ Result<Bytes> build_compound(std::span<const Bytes> parts) {
 namespace {
 
 // Handles one message as Go's packet dispatcher does; compound parts that fail
-// are recorded and skipped, everything else propagates to the caller.
-Status handle_message(ByteView msg, int depth, const PacketDecodeOptions& opts, DecodedPacket& out) {
+// are recorded and skipped, everything else propagates to the caller. budget is
+// what is left of opts.max_decompressed for the whole packet: compound parts and
+// nested compress layers share it, so a packet never expands past the cap.
+Status handle_message(ByteView msg, int depth, const PacketDecodeOptions& opts, std::size_t& budget,
+                      DecodedPacket& out) {
   if (msg.empty()) return fail(Reject::truncated, "empty message");
   if (depth > opts.max_nesting) return fail(Reject::invalid, "compress/compound nested too deeply");
   switch (static_cast<MessageType>(msg[0])) {
     case MessageType::compress: {
       msgpack::Reader r(msg.subspan(1));
-      auto plain = read_compressed(r, opts.max_decompressed);
+      auto plain = read_compressed(r, budget);
       if (!plain) return plain.error();
+      budget -= plain->size();
       ++out.layers.compress;
-      return handle_message(*plain, depth + 1, opts, out);
+      return handle_message(*plain, depth + 1, opts, budget, out);
     }
     case MessageType::compound: {
       auto split = split_compound(msg.subspan(1));
       if (!split) return split.error();
       ++out.layers.compound;
       for (ByteView part : split->parts) {
-        if (auto s = handle_message(part, depth + 1, opts, out); !s) out.part_errors.push_back(s.error());
+        if (auto s = handle_message(part, depth + 1, opts, budget, out); !s) out.part_errors.push_back(s.error());
       }
       if (split->truncated) out.part_errors.push_back(fail(Reject::truncated, "compound: part past the end"));
       return ok_status();
@@ -164,7 +168,8 @@ Result<DecodedPacket> decode_packet(ByteView packet, const PacketDecodeOptions& 
 
   auto msg = strip_crc(rest, out.layers.crc);
   if (!msg) return msg.error();
-  if (auto s = handle_message(*msg, 0, opts, out); !s) return s.error();
+  std::size_t budget = opts.max_decompressed;
+  if (auto s = handle_message(*msg, 0, opts, budget, out); !s) return s.error();
   return out;
 }
 

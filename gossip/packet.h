@@ -62,7 +62,7 @@ struct PacketDecodeOptions {
   std::string label{};            // our cluster label ("" = none)
   bool skip_label_check = false;
   const Keyring* keyring = nullptr;  // decrypt when set
-  std::size_t max_decompressed = kDefaultMaxDecompressed;
+  std::size_t max_decompressed = kDefaultMaxDecompressed;  // for the whole packet, all layers
   int max_nesting = 8;          // compound/compress recursion bound
 };
 

@@ -20,6 +20,7 @@ enum class Reject {
   decompress,      // LZW/snappy payload that does not decompress
   decrypt,         // no key of the keyring opens the payload, or bad framing
   invalid,         // well-formed but semantically invalid (empty key, bad Vsn, ...)
+  tls,             // TLS handshake failed (e.g. a plain connection to a TLS listener)
 };
 
 const char* reject_name(Reject r);
@@ -63,6 +64,7 @@ inline const char* reject_name(Reject r) {
     case Reject::decompress: return "decompress";
     case Reject::decrypt: return "decrypt";
     case Reject::invalid: return "invalid";
+    case Reject::tls: return "tls";
   }
   return "unknown";
 }

@@ -19,6 +19,11 @@ struct TlsContexts {
   std::unique_ptr<asio::ssl::context> client;
 };
 
+// Maps dskit's -memberlist.tls-cipher-suites (comma-separated Go crypto/tls names) to an
+// OpenSSL cipher list for TLS <= 1.2. TLS 1.3 names are accepted and dropped: Go does
+// not let them be configured either. Throws std::runtime_error naming an unknown suite.
+std::string openssl_cipher_list(const std::string& go_suites);
+
 // Throws std::runtime_error with the OpenSSL reason when files or settings are bad.
 TlsContexts make_tls_contexts(const TlsConfig& tls);
 

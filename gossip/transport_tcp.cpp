@@ -120,13 +120,18 @@ class DskitTcpTransport final : public Transport {
     counters_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
     auto deadline = std::make_shared<asio::steady_timer>(io_, config_.limits.connection_read_deadline);
     if (tls_.server) {
+      std::error_code ignored;
+      auto remote = socket.remote_endpoint(ignored);
+      std::string peer = ignored ? std::string("?") : endpoint_text(remote);
       auto tls = std::make_shared<TlsSocket>(std::move(socket), *tls_.server);
       arm_deadline(deadline, tls);
-      tls->async_handshake(asio::ssl::stream_base::server, [this, tls, slot, deadline, alive = alive_](std::error_code ec) {
+      tls->async_handshake(asio::ssl::stream_base::server, [this, tls, slot, deadline, peer, alive = alive_](std::error_code ec) {
         if (!*alive) return;
         if (ec) {
-          counters_.reject(Reject::decode);
-          log_->debug("TLS handshake failed: {}", ec.message());
+          // Closed by the peer (port probe, dying node) or by our deadline (counted there):
+          // not a TLS rejection, as on plain listeners.
+          if (!is_eof(ec) && ec != asio::error::operation_aborted) counters_.reject(Reject::tls);
+          log_->debug("TLS handshake with {} failed: {}", peer, ec.message());
           deadline->cancel();
           return;
         }

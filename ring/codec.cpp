@@ -254,6 +254,10 @@ std::optional<int64_t> parse_rfc3339_nanos(std::string_view s) {
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   const int64_t days = static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
   const int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset;
+  // Outside int64 Unix nanoseconds (about 1678-2262), where Go's UnixNano is undefined too.
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (secs > kMax / 1000000000 || secs < std::numeric_limits<int64_t>::min() / 1000000000) return std::nullopt;
+  if (secs > 0 && frac > kMax - secs * 1000000000) return std::nullopt;
   return secs * 1000000000 + frac;
 }
 

@@ -14,8 +14,12 @@ PACKAGES=(
   # Go test peers (GOPATH mode, Debian's Go packages only)
   golang-go golang-github-hashicorp-memberlist-dev golang-github-golang-snappy-dev
   golang-github-gogo-protobuf-dev
+  # fuzzing (scripts/fuzz.sh): clang, libFuzzer and the sanitizer runtimes, llvm-symbolizer
+  clang libclang-rt-14-dev llvm
   # rules and end-to-end tests
-  prometheus
+  prometheus jsonnet
+  # status page rendering test (headless)
+  chromium
 )
 
 missing=()

@@ -14,6 +14,9 @@ cmake --build build -j "$jobs"
 echo "== unit tests"
 (cd build && ctest -L unit --output-on-failure -j "$jobs" --timeout 300)
 
+echo "== alerting rules and dashboards (jsonnet in sync, promtool check and test, runbook links)"
+tests/rules/check.sh
+
 echo "== Go test peer unit tests"
 scripts/build-peer.sh build/peer --test
 
@@ -22,8 +25,11 @@ echo "== cluster tests (real Go memberlist peers on loopback)"
 
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRINGWATCH_SANITIZE=ON -DRINGWATCH_WERROR=ON >/dev/null
-cmake --build build-asan -j "$jobs" --target ringwatch exporter_tests gossip_tests ring_tests
+cmake --build build-asan -j "$jobs" --target ringwatch exporter_tests gossip_tests ring_tests fuzz_regression_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest -L unit --output-on-failure -j "$jobs" --timeout 600)
+
+echo "== fuzzing (libFuzzer under ASan+UBSan, bounded time per target; fuzz/README.md has the long run)"
+scripts/fuzz.sh 10
 
 echo "== all tests passed"

@@ -81,8 +81,10 @@ TEST(Http, ServesEndpointsOverLoopback) {
   EXPECT_EQ(http_request("127.0.0.1", port, "/-/healthy").status, 200);
   auto not_ready = http_request("127.0.0.1", port, "/-/ready");
   EXPECT_EQ(not_ready.status, 503);
+  EXPECT_NE(http_request("127.0.0.1", port, "/metrics").body.find("\nringwatch_ready 0\n"), std::string::npos);
   e.set_ready();
   EXPECT_EQ(http_request("127.0.0.1", port, "/-/ready").status, 200);
+  EXPECT_NE(http_request("127.0.0.1", port, "/metrics").body.find("\nringwatch_ready 1\n"), std::string::npos);
 
   EXPECT_EQ(http_request("127.0.0.1", port, "/nonexistent").status, 404);
   EXPECT_EQ(http_request("127.0.0.1", port, "/metricsx").status, 404);

@@ -2,7 +2,9 @@
 // hostile input thrown at a member's socket.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include <asio/connect.hpp>
@@ -11,6 +13,7 @@
 #include <asio/write.hpp>
 
 #include "gossip/member.h"
+#include "gossip/transport_frame.h"
 
 namespace ringwatch::gossip {
 namespace {
@@ -59,6 +62,20 @@ class CountingSink : public EventSink {
  public:
   void on_payload(const ReceivedPayload&) override { ++payloads; }
   std::atomic<int> payloads{0};
+};
+
+class SenderSink : public EventSink {
+ public:
+  void on_payload(const ReceivedPayload& p) override {
+    std::lock_guard lock(mu);
+    senders.emplace_back(p.peer_name, p.peer_address);
+  }
+  std::vector<std::pair<std::string, std::string>> seen() {
+    std::lock_guard lock(mu);
+    return senders;
+  }
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> senders;
 };
 
 class TwoMembers : public ::testing::TestWithParam<TransportKind> {};
@@ -140,6 +157,86 @@ TEST_P(TwoMembers, EncryptedAndUncompressed) {
 
 INSTANTIATE_TEST_SUITE_P(Transports, TwoMembers, ::testing::Values(TransportKind::dskit_tcp, TransportKind::standard_udp),
                          [](const auto& info) { return info.param == TransportKind::dskit_tcp ? "dskit_tcp" : "udp"; });
+
+// ---- leaving (memberlist's Leave) ----
+
+TEST(Leave, AloneReturnsAtOnce) {
+  Member solo(fast_config("solo", TransportKind::dskit_tcp), nullptr);
+  solo.start();
+  const auto t0 = std::chrono::steady_clock::now();
+  solo.leave(5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+TEST(Leave, WaitsUntilTheDeadBroadcastWasSentRetransmitTimes) {
+  Member seed(fast_config("seed", TransportKind::dskit_tcp), nullptr);
+  seed.start();
+  auto cfg = fast_config("leaver", TransportKind::dskit_tcp);
+  cfg.join_members = {"127.0.0.1:" + std::to_string(seed.bound_port())};
+  Member leaver(cfg, nullptr);
+  leaver.start();
+  ASSERT_TRUE(wait_until([&] { return sees(leaver, "seed", NodeState::alive) && sees(seed, "leaver", NodeState::alive); }, 5s));
+  const auto dead = static_cast<std::size_t>(MessageType::dead);
+  const auto t0 = std::chrono::steady_clock::now();
+  leaver.leave(5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);
+  // Two members: 4 × ceil(log10(3)) = 4 transmissions before leave returns.
+  EXPECT_GE(leaver.counters().messages_sent[dead].load(), 4u);
+  EXPECT_TRUE(wait_until([&] { return sees(seed, "leaver", NodeState::left); }, 3s));
+}
+
+TEST(Leave, GivesUpAtTheTimeoutWhenTheBroadcastCannotGoOut) {
+  Member seed(fast_config("seed", TransportKind::dskit_tcp), nullptr);
+  seed.start();
+  auto cfg = fast_config("leaver", TransportKind::dskit_tcp);
+  cfg.join_members = {"127.0.0.1:" + std::to_string(seed.bound_port())};
+  // Nothing would carry the broadcast: no gossip, no push/pull, and at most one
+  // probe (which piggybacks it once) in the test's lifetime.
+  cfg.gossip_nodes = 0;
+  cfg.pull_push_interval = 0ms;
+  cfg.probe_interval = 1h;
+  Member leaver(cfg, nullptr);
+  leaver.start();
+  ASSERT_TRUE(wait_until([&] { return sees(leaver, "seed", NodeState::alive); }, 5s));
+  seed.stop();  // so that no ping from it gets the broadcast piggybacked on our ack
+  const auto t0 = std::chrono::steady_clock::now();
+  leaver.leave(700ms);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 700ms);
+  EXPECT_LT(took, 1500ms);
+}
+
+// ---- who sent a payload ----
+
+TEST(PeerName, GossipPacketsAreNamedByTheFramesAdvertisedAddress) {
+  SenderSink sink;
+  Member m(fast_config("observer", TransportKind::dskit_tcp), &sink);
+  m.start();
+  asio::io_context io;
+  auto send = [&](const std::string& from, const Bytes& payload) {
+    auto frame = build_packet_frame(from, payload);
+    ASSERT_TRUE(frame.ok());
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), m.bound_port()});
+    asio::write(s, asio::buffer(*frame));
+  };
+  // A node announces itself at 127.0.0.1:7001 (nobody listens there; it is only a name).
+  Alive a;
+  a.incarnation = 1;
+  a.node = "go-node";
+  a.addr = *parse_ip("127.0.0.1");
+  a.port = 7001;
+  send("127.0.0.1:7001", encode(a));
+  ASSERT_TRUE(wait_until([&] { return view_of(m, "go-node").has_value(); }, 2s));
+
+  send("127.0.0.1:7001", encode(UserPacket{Bytes{1, 2, 3}}));
+  send("127.0.0.1:7002", encode(UserPacket{Bytes{4, 5, 6}}));
+  ASSERT_TRUE(wait_until([&] { return sink.seen().size() == 2; }, 2s));
+  auto seen = sink.seen();
+  std::sort(seen.begin(), seen.end(), [](auto& x, auto& y) { return x.second < y.second; });
+  EXPECT_EQ(seen[0], (std::pair<std::string, std::string>{"go-node", "127.0.0.1:7001"}));
+  EXPECT_EQ(seen[1], (std::pair<std::string, std::string>{"", "127.0.0.1:7002"}));  // not a member
+}
 
 // ---- hostile input on the dskit transport ----
 

@@ -98,6 +98,21 @@ func ringJSON(d *Desc, withLeft bool) map[string]instanceJSON {
 	return out
 }
 
+type beaconJSON struct {
+	PublishedAt int64  `json:"published_at"`
+	DeletedAt   int64  `json:"deleted_at"`
+	PublishedBy string `json:"published_by"`
+}
+
+// beaconsJSON lists every beacon (deleted ones included) by decimal ID.
+func beaconsJSON(d *PropagationDelayTrackerDesc) map[string]beaconJSON {
+	out := map[string]beaconJSON{}
+	for id, b := range d.Beacons {
+		out[strconv.FormatUint(id, 10)] = beaconJSON{PublishedAt: b.PublishedAt, DeletedAt: b.DeletedAt, PublishedBy: b.PublishedBy}
+	}
+	return out
+}
+
 func writeJSON(w http.ResponseWriter, code int, v interface{}) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
@@ -126,8 +141,16 @@ func (p *peer) routes() http.Handler {
 	mux.HandleFunc("/kv", method("GET", func(w http.ResponseWriter, r *http.Request) {
 		keys := map[string]interface{}{}
 		for k, s := range p.kv.Snapshot() {
-			keys[k] = map[string]interface{}{"codec": s.Codec, "deleted": s.Deleted, "update_time_millis": s.UpdateTime,
-				"version": s.Version, "instances": ringJSON(s.Desc, true)}
+			// "instances" is always present (empty unless the value is a ring).
+			e := map[string]interface{}{"codec": s.Codec, "deleted": s.Deleted, "update_time_millis": s.UpdateTime,
+				"version": s.Version, "instances": map[string]instanceJSON{}}
+			switch v := s.Value.(type) {
+			case *Desc:
+				e["instances"] = ringJSON(v, true)
+			case *PropagationDelayTrackerDesc:
+				e["beacons"] = beaconsJSON(v)
+			}
+			keys[k] = e
 		}
 		writeJSON(w, 200, map[string]interface{}{"keys": keys})
 	}))
@@ -138,7 +161,12 @@ func (p *peer) routes() http.Handler {
 			errJSON(w, 404, "no such key")
 			return
 		}
-		writeJSON(w, 200, map[string]interface{}{"key": key, "codec": s.Codec, "deleted": s.Deleted, "instances": ringJSON(s.Desc, false)})
+		if s.Codec != ringCodec {
+			errJSON(w, 404, "key holds a "+s.Codec+" value, not a ring")
+			return
+		}
+		d, _ := s.Value.(*Desc) // nil while the key has no value yet
+		writeJSON(w, 200, map[string]interface{}{"key": key, "codec": s.Codec, "deleted": s.Deleted, "instances": ringJSON(d, false)})
 	}))
 	mux.HandleFunc("/healthy", method("GET", func(w http.ResponseWriter, r *http.Request) {
 		select {

@@ -114,7 +114,7 @@ func (l *Lifecycler) instance(now int64) InstanceDesc {
 
 // Register adds the instance (reusing its tokens if the ring already holds it).
 func (l *Lifecycler) Register() {
-	l.kv.CAS(l.spec.Key, func(d *Desc) *Desc {
+	l.kv.CASRing(l.spec.Key, func(d *Desc) *Desc {
 		now := time.Now().Unix()
 		if cur, ok := d.Ingesters[l.spec.ID]; ok && len(cur.Tokens) > 0 {
 			l.tokens = cur.Tokens
@@ -139,7 +139,7 @@ func (l *Lifecycler) Register() {
 }
 
 func (l *Lifecycler) heartbeat() {
-	l.kv.CAS(l.spec.Key, func(d *Desc) *Desc {
+	l.kv.CASRing(l.spec.Key, func(d *Desc) *Desc {
 		now := time.Now().Unix()
 		inst, ok := d.Ingesters[l.spec.ID]
 		if !ok { // forgotten by someone: re-register with our tokens
@@ -175,7 +175,7 @@ func (l *Lifecycler) HeartbeatsStopped() bool { return atomic.LoadInt32(&l.stopp
 func (l *Lifecycler) Unregister() {
 	close(l.quit)
 	l.wg.Wait()
-	l.kv.CAS(l.spec.Key, func(d *Desc) *Desc {
+	l.kv.CASRing(l.spec.Key, func(d *Desc) *Desc {
 		delete(d.Ingesters, l.spec.ID)
 		return d
 	})

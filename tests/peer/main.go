@@ -41,6 +41,7 @@ type options struct {
 	gossipInterval, pullPush, probeInterval         time.Duration
 	probeTimeout, gossipToDead, streamTimeout       time.Duration
 	deadReclaim, leftTimeout, sendDelay             time.Duration
+	beaconInterval, beaconLifetime                  time.Duration
 	leaveTimeout, drainTimeout                      time.Duration
 	gossipNodes, retransmitMult, suspicionMult      int
 	protocolVersion, joinRetries                    int
@@ -83,7 +84,9 @@ func parseFlags() *options {
 	flag.IntVar(&o.protocolVersion, "protocol-version", int(memberlist.DefaultLANConfig().ProtocolVersion), "memberlist protocol version spoken")
 	flag.DurationVar(&o.sendDelay, "send-delay", 0, "delay added before every sent packet (fault injection)")
 	flag.Float64Var(&o.dropRate, "drop-rate", 0, "fraction of sent packets silently dropped (fault injection)")
-	flag.DurationVar(&o.leftTimeout, "left-timeout", 5*time.Minute, "LEFT tombstones older than this are removed on merge (0 = keep)")
+	flag.DurationVar(&o.leftTimeout, "left-timeout", 5*time.Minute, "tombstones (LEFT instances, deleted beacons) older than this are removed on merge (0 = keep)")
+	flag.DurationVar(&o.beaconInterval, "beacon-interval", 0, "publish propagation delay tracker beacons like dskit's tracker at this interval (0 = disabled)")
+	flag.DurationVar(&o.beaconLifetime, "beacon-lifetime", 10*time.Minute, "live beacons this old are marked deleted (with -beacon-interval)")
 	flag.Var(&o.rings, "ring", "key=K,id=ID,zone=Z,tokens=N,period=D[,state=ACTIVE][,addr=A]; repeatable")
 	flag.StringVar(&o.httpAddr, "http", "127.0.0.1:0", "control API listen address")
 	flag.StringVar(&o.readyFile, "ready-file", "", "write a JSON file with the actual ports once up")
@@ -130,6 +133,7 @@ type peer struct {
 	kv         *KV
 	ml         *memberlist.Memberlist
 	lifecycler []*Lifecycler
+	beacons    *BeaconPublisher // nil unless -beacon-interval > 0
 	httpSrv    *http.Server
 	stopOnce   sync.Once
 	stopping   chan struct{}
@@ -154,6 +158,9 @@ func main() {
 
 func (p *peer) run() error {
 	o := p.opts
+	if o.beaconInterval < 0 || (o.beaconInterval > 0 && o.beaconLifetime <= 0) {
+		return fmt.Errorf("-beacon-interval must be >= 0 and -beacon-lifetime > 0")
+	}
 	p.kv = NewKV(o.leftTimeout, o.retransmitMult, p.stats, p.logger)
 
 	c := memberlist.DefaultLANConfig()
@@ -243,6 +250,10 @@ func (p *peer) run() error {
 		l.Register()
 		p.lifecycler = append(p.lifecycler, l)
 	}
+	if o.beaconInterval > 0 { // dskit starts the tracker after the initial join
+		p.beacons = NewBeaconPublisher(p.kv, o.name, o.beaconInterval, o.beaconLifetime, p.stats, p.logger)
+		p.beacons.Start()
+	}
 
 	if o.readyFile != "" {
 		local := ml.LocalNode()
@@ -302,6 +313,9 @@ func (p *peer) join(attempts int) bool {
 func (p *peer) shutdown() {
 	p.stopOnce.Do(func() {
 		close(p.stopping)
+		if p.beacons != nil {
+			p.beacons.Stop()
+		}
 		for _, l := range p.lifecycler {
 			l.Unregister()
 		}

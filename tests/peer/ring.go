@@ -75,13 +75,15 @@ func (i InstanceDesc) clone() InstanceDesc {
 	return c
 }
 
-func (d *Desc) Clone() *Desc {
+func (d *Desc) clone() *Desc {
 	out := NewDesc()
 	for k, v := range d.Ingesters {
 		out.Ingesters[k] = v.clone()
 	}
 	return out
 }
+
+func (d *Desc) Clone() Mergeable { return d.clone() }
 
 // ---- protobuf encoding ----
 
@@ -329,12 +331,22 @@ func normalizeTokens(t []uint32) []uint32 {
 	return out[:w]
 }
 
-// Merge merges other into d in place and returns the change (only updated instances),
-// or nil. With localCAS, instances missing from other become LEFT tombstones at now.
-func (d *Desc) Merge(other *Desc, localCAS bool, now time.Time) *Desc {
-	if other == nil {
+// Merge implements Mergeable: other must be a *Desc (anything else is no change).
+func (d *Desc) Merge(other Mergeable, localCAS bool, now time.Time) Mergeable {
+	o, ok := other.(*Desc)
+	if !ok || o == nil {
 		return nil
 	}
+	if change := d.mergeDesc(o, localCAS, now); change != nil {
+		return change
+	}
+	return nil // not a typed nil
+}
+
+// mergeDesc merges other into d in place and returns the change (only updated
+// instances), or nil. With localCAS, instances missing from other become LEFT
+// tombstones at now.
+func (d *Desc) mergeDesc(other *Desc, localCAS bool, now time.Time) *Desc {
 	if d.Ingesters == nil {
 		d.Ingesters = map[string]InstanceDesc{}
 	}

@@ -16,6 +16,7 @@ type Stats struct {
 	BytesReceived         uint64 `json:"bytes_received"`
 	LabelRejections       uint64 `json:"label_rejections"`
 	UnknownConnections    uint64 `json:"unknown_connections"`
+	TLSHandshakeErrors    uint64 `json:"tls_handshake_errors"` // inbound only (dskit logs these, tests count them)
 	StreamsSent           uint64 `json:"streams_sent"`
 	StreamsSentErrors     uint64 `json:"streams_sent_errors"`
 	StreamsReceived       uint64 `json:"streams_received"`
@@ -26,6 +27,7 @@ type Stats struct {
 	StatePulls            uint64 `json:"kv_state_pulls"`  // LocalState calls (our state sent)
 	StatePushes           uint64 `json:"kv_state_pushes"` // MergeRemoteState calls (state received)
 	TombstonesRemoved     uint64 `json:"kv_tombstones_removed"`
+	BeaconsPublished      uint64 `json:"beacons_published"`
 }
 
 func (s *Stats) add(p *uint64, n uint64) { atomic.AddUint64(p, n) }

@@ -280,7 +280,14 @@ func (t *TCPTransport) checkLabel(label []byte, present bool) bool {
 
 func (t *TCPTransport) handleConn(c net.Conn) {
 	if t.cfg.TLSServer != nil {
-		c = tls.Server(c, t.cfg.TLSServer)
+		tc := tls.Server(c, t.cfg.TLSServer)
+		if err := tc.Handshake(); err != nil {
+			t.stats.add(&t.stats.TLSHandshakeErrors, 1)
+			t.logger.Printf("[DEBUG] ringwatch-peer: TLS handshake from %s: %v", c.RemoteAddr(), err)
+			c.Close()
+			return
+		}
+		c = tc
 	}
 	r := bufio.NewReader(c)
 	typ, err := r.ReadByte()
