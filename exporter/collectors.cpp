@@ -112,7 +112,8 @@ std::vector<MetricFamily> RingCollector::Collect() const {
                         MetricType::Gauge);
   auto oldest = family(name("ring_oldest_member_timestamp"),
                        "Unix time in seconds of the oldest heartbeat among the instances counted in that state; "
-                       "0 when the state has no instances. A value that stops moving for ACTIVE means an instance "
+                       "0 when the state has no instances. For LEFT, the timestamp of the oldest tombstone still held "
+                       "(when that instance left). A value that stops moving for ACTIVE means an instance "
                        "stopped heartbeating.",
                        MetricType::Gauge);
   auto tokens = family(name("ring_tokens_total"), "Number of tokens held by the ring's instances.", MetricType::Gauge);
@@ -173,6 +174,7 @@ std::vector<MetricFamily> RingCollector::Collect() const {
       add(oldest, with({{"state", state}}), static_cast<double>(counts.oldest_timestamp[s]));
     }
     add(members, with({{"state", "LEFT"}}), static_cast<double>(key.ring->tombstones));
+    add(oldest, with({{"state", "LEFT"}}), static_cast<double>(key.ring->oldest_tombstone_timestamp));
     add(tokens, ring_labels, static_cast<double>(counts.tokens));
 
     std::map<std::string, std::array<size_t, ring::kMemberStates>> per_zone;

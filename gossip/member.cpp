@@ -88,6 +88,7 @@ class Member::Loop {
     transport_->start([this](InboundPacket p) { on_packet(std::move(p)); },
                       [this](std::shared_ptr<StreamConn> c) { serve_stream(std::move(c)); });
     m_.bound_port_ = transport_->bound_port();
+    membership_.set_bind_port(m_.bound_port_);
     auto form = cfg_.transport == TransportKind::dskit_tcp ? AddrForm::v4_mapped16 : AddrForm::v4_4byte;
     auto ip = transport_->advertise_ip();
     if (ip.is_v6() && ip.to_v6().is_v4_mapped()) ip = asio::ip::make_address_v4(asio::ip::v4_mapped, ip.to_v6());
@@ -357,7 +358,7 @@ class Member::Loop {
   // §5.3: probe the target for the requester, relay the ack, nack on timeout.
   void on_indirect_ping(const IndirectPingReq& req, const InboundPacket& p) {
     auto requester = reply_address(req.source_addr, req.source_port, p.from);
-    auto target = endpoint_of(req.target, req.port == 0 ? cfg_.bind_port : req.port);
+    auto target = endpoint_of(req.target, req.port == 0 ? m_.bound_port_.load() : req.port);
     if (!requester || !target) return reject(Reject::invalid, "indirect ping from " + p.from, "bad address");
     auto seq = membership_.next_seq_no();
     auto relay_seq = req.seq_no;
@@ -748,7 +749,15 @@ void Member::start() {
   asio::post(io_, [this] { loop_->begin(); });
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
-    io_.run();
+    // A handler that throws must not take the process down: log it and keep serving.
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        gossip_logger()->error("gossip event loop: a handler failed and was abandoned: {}", e.what());
+      }
+    }
   });
 }
 

@@ -90,6 +90,8 @@ class Membership {
   // Starts a graceful leave: processes dead{self, From: self}. Afterwards alive
   // messages about ourselves are ignored. Returns the queued dead message.
   Dead leave(SteadyTime now);
+  // The port actually bound (bind_port 0 lets the kernel choose): what a received port 0 means.
+  void set_bind_port(std::uint16_t port) { config_.bind_port = port; }
   bool has_left() const { return left_; }
   // True while our leave broadcast is still queued (not yet sent L times).
   bool leave_pending() const { return broadcasts_.pending(config_.self_name); }

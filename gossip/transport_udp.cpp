@@ -69,7 +69,10 @@ class UdpTransport final : public Transport {
     auto data = std::make_shared<const Bytes>(std::move(payload));
     udp::endpoint dest(to.address(), to.port());
     auto& sock = sockets_.front()->socket;
-    if (sock.local_endpoint().address().is_v4() && dest.address().is_v6() && dest.address().to_v6().is_v4_mapped())
+    std::error_code ec;
+    auto local = sock.local_endpoint(ec);  // fails once stop() closed the socket: nothing to send then
+    if (ec) return;
+    if (local.address().is_v4() && dest.address().is_v6() && dest.address().to_v6().is_v4_mapped())
       dest = udp::endpoint(asio::ip::make_address_v4(asio::ip::v4_mapped, dest.address().to_v6()), dest.port());
     sock.async_send_to(asio::buffer(*data), dest, [this, data, alive = alive_](std::error_code ec, std::size_t n) {
       if (!*alive) return;

@@ -463,7 +463,12 @@ std::shared_ptr<const RingView> RingState::view() const {
   auto v = std::make_shared<RingView>();
   v->instances.reserve(impl_->by_id.size() - impl_->tombstones);
   for (const Slot& s : impl_->slots) {
-    if (!s.inst || s.inst->desc.state == InstanceState::left) continue;
+    if (!s.inst) continue;
+    if (s.inst->desc.state == InstanceState::left) {
+      const int64_t ts = s.inst->desc.timestamp;
+      if (v->oldest_tombstone_timestamp == 0 || ts < v->oldest_tombstone_timestamp) v->oldest_tombstone_timestamp = ts;
+      continue;
+    }
     v->tokens += s.inst->desc.tokens.size();
     v->instances.push_back(s.inst);
   }

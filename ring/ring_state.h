@@ -82,6 +82,7 @@ struct Delivery {
 struct RingView {
   std::vector<InstancePtr> instances;
   size_t tombstones = 0;  // LEFT entries still held by the store (not in `instances`)
+  int64_t oldest_tombstone_timestamp = 0;  // Unix seconds of the oldest LEFT entry; 0 when none
   size_t tokens = 0;      // sum of token counts over `instances`
 };
 

@@ -142,6 +142,13 @@ TEST_F(MembershipRules, MergeRemoteTreatsDeadAsSuspectAndLeftAsLeave) {
   EXPECT_EQ(m.find("c")->port, 7946);  // port 0 replaced by the bind port
 }
 
+TEST_F(MembershipRules, PortZeroMeansTheActuallyBoundPort) {
+  m.set_bind_port(41234);  // configured 7946 (or 0), the kernel gave us 41234
+  std::vector<PushNodeState> remote{{"c", ip(4), 0, {}, 1, NodeState::alive, Vsn{}}};
+  EXPECT_TRUE(m.merge_remote(remote, t0));
+  EXPECT_EQ(m.find("c")->port, 41234);
+}
+
 TEST_F(MembershipRules, MergeRejectsIncompatibleProtocolVersions) {
   std::vector<PushNodeState> remote{{"a", ip(2), 7946, {}, 1, NodeState::alive, Vsn{{3, 5, 3, 0, 0, 0}}}};
   EXPECT_FALSE(m.merge_remote(remote, t0));  // our PCur 2 < their PMin 3

@@ -34,7 +34,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 type options struct {
 	name, bindAddr, advertiseAddr, transport, label string
 	bindPort, advertisePort                         int
-	joins, encKeys                                  stringList
+	joins, encKeys, dropPacketsTo                   stringList
 	labelSkip                                       bool
 	tlsCert, tlsKey, tlsCA, tlsServerName           string
 	tlsSkipVerify                                   bool
@@ -84,6 +84,7 @@ func parseFlags() *options {
 	flag.IntVar(&o.protocolVersion, "protocol-version", int(memberlist.DefaultLANConfig().ProtocolVersion), "memberlist protocol version spoken")
 	flag.DurationVar(&o.sendDelay, "send-delay", 0, "delay added before every sent packet (fault injection)")
 	flag.Float64Var(&o.dropRate, "drop-rate", 0, "fraction of sent packets silently dropped (fault injection)")
+	flag.Var(&o.dropPacketsTo, "drop-packets-to", "ip:port whose packets (not streams) are silently dropped; repeatable (fault injection)")
 	flag.DurationVar(&o.leftTimeout, "left-timeout", 5*time.Minute, "tombstones (LEFT instances, deleted beacons) older than this are removed on merge (0 = keep)")
 	flag.DurationVar(&o.beaconInterval, "beacon-interval", 0, "publish propagation delay tracker beacons like dskit's tracker at this interval (0 = disabled)")
 	flag.DurationVar(&o.beaconLifetime, "beacon-lifetime", 10*time.Minute, "live beacons this old are marked deleted (with -beacon-interval)")
@@ -142,11 +143,16 @@ type peer struct {
 
 func main() {
 	o := parseFlags()
-	logger := log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds)
+	stats := &Stats{}
+	logger := log.New(probeFailureCounter{os.Stderr, stats}, "", log.LstdFlags|log.Lmicroseconds)
 	rand.Seed(time.Now().UnixNano())
-	p := &peer{opts: o, logger: logger, stats: &Stats{}, stopping: make(chan struct{}), done: make(chan struct{})}
+	p := &peer{opts: o, logger: logger, stats: stats, stopping: make(chan struct{}), done: make(chan struct{})}
 	p.faults = &faults{dropRate: o.dropRate, rng: rand.New(rand.NewSource(time.Now().UnixNano()))}
 	p.faults.setDelay(o.sendDelay)
+	if err := p.faults.setDropPacketsTo(o.dropPacketsTo); err != nil {
+		logger.Printf("[ERR] ringwatch-peer: %v", err)
+		os.Exit(1)
+	}
 	if o.exitWithParent {
 		go watchParent(logger)
 	}

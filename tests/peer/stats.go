@@ -9,7 +9,11 @@ import (
 type Stats struct {
 	PacketsSent           uint64 `json:"packets_sent"`
 	PacketsSentErrors     uint64 `json:"packets_sent_errors"`
-	PacketsDropped        uint64 `json:"packets_dropped"`
+	PacketsDropped        uint64 `json:"packets_dropped"`     // -drop-rate
+	PacketsPartitioned    uint64 `json:"packets_partitioned"` // -drop-packets-to
+	PingsPartitioned      uint64 `json:"pings_partitioned"`   // ping messages in those packets
+	IndirectPingsSent     uint64 `json:"indirect_pings_sent"` // indirect ping requests sent (not partitioned)
+	ProbeFailures         uint64 `json:"probe_failures"`      // probe rounds that ended in suspecting the target
 	BytesSent             uint64 `json:"bytes_sent"`
 	PacketsReceived       uint64 `json:"packets_received"`
 	PacketsReceivedErrors uint64 `json:"packets_received_errors"`

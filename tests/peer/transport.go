@@ -2,7 +2,7 @@ package main
 
 // dskit's TCPTransport wire format (spec dskit-kv-ring.md §1), plus the memberlist
 // cluster-label header (§1.9) that memberlist 0.2.2 lacks, plus fault injection
-// (send delay, drop rate) for tests.
+// (send delay, drop rate, one-way packet partitions) for tests.
 
 import (
 	"bufio"
@@ -33,12 +33,54 @@ const (
 	packetWriteTimeout = 5 * time.Second
 )
 
-// faults is shared by both transports: delay before every sent packet, random drops.
+// faults is shared by both transports: delay before every sent packet, random drops,
+// and every packet to the -drop-packets-to addresses dropped (streams are untouched).
 type faults struct {
 	delayNanos int64 // atomic
 	dropRate   float64
 	rngMu      sync.Mutex
 	rng        *rand.Rand
+	dropTo     map[string]bool // canonical "ip:port"; fixed after start
+}
+
+// canonicalAddr returns "ip:port" with the IP in its shortest form (IPv4-mapped IPv6
+// as dotted IPv4), or an error if addr is not a literal ip:port.
+func canonicalAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return "", fmt.Errorf("%q is not an IP address", host)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 0 {
+		return "", fmt.Errorf("bad port %q", port)
+	}
+	return net.JoinHostPort(ip.String(), strconv.FormatUint(p, 10)), nil
+}
+
+// setDropPacketsTo validates and installs the -drop-packets-to addresses.
+func (f *faults) setDropPacketsTo(addrs []string) error {
+	f.dropTo = map[string]bool{}
+	for _, a := range addrs {
+		c, err := canonicalAddr(a)
+		if err != nil {
+			return fmt.Errorf("-drop-packets-to %q: %v", a, err)
+		}
+		f.dropTo[c] = true
+	}
+	return nil
+}
+
+// partitioned reports whether packets to addr must be dropped.
+func (f *faults) partitioned(addr string) bool {
+	if len(f.dropTo) == 0 {
+		return false
+	}
+	c, err := canonicalAddr(addr)
+	return err == nil && f.dropTo[c]
 }
 
 func (f *faults) delay() time.Duration     { return time.Duration(atomic.LoadInt64(&f.delayNanos)) }
@@ -52,9 +94,17 @@ func (f *faults) drop() bool {
 	return f.rng.Float64() < f.dropRate
 }
 
-// sendWithFaults runs send now, or after the configured delay on its own goroutine so
-// that memberlist's probe/gossip loops are not blocked (the delay models link latency).
-func sendWithFaults(f *faults, stats *Stats, b []byte, send func([]byte)) {
+// sendWithFaults drops packets to a -drop-packets-to address (counted as partitioned)
+// or by -drop-rate, else runs send now, or after the configured delay on its own
+// goroutine so that memberlist's probe/gossip loops are not blocked (the delay models
+// link latency). Either way memberlist is told the send succeeded.
+func sendWithFaults(f *faults, stats *Stats, b []byte, addr string, send func([]byte)) {
+	partitioned := f.partitioned(addr)
+	countProbeMessages(stats, b, partitioned)
+	if partitioned {
+		stats.add(&stats.PacketsPartitioned, 1)
+		return
+	}
 	if f.drop() {
 		stats.add(&stats.PacketsDropped, 1)
 		return
@@ -172,7 +222,7 @@ func (t *TCPTransport) dial(addr string, timeout time.Duration) (net.Conn, error
 // logged but never reported to memberlist (as dskit does).
 func (t *TCPTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
 	now := time.Now()
-	sendWithFaults(t.faults, t.stats, b, func(p []byte) { t.sendPacket(p, a.Addr) })
+	sendWithFaults(t.faults, t.stats, b, a.Addr, func(p []byte) { t.sendPacket(p, a.Addr) })
 	return now, nil
 }
 
@@ -411,7 +461,7 @@ func (t *faultyNetTransport) WriteTo(b []byte, addr string) (time.Time, error) {
 
 func (t *faultyNetTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
 	now := time.Now()
-	sendWithFaults(t.faults, t.stats, b, func(p []byte) {
+	sendWithFaults(t.faults, t.stats, b, a.Addr, func(p []byte) {
 		if _, err := t.NetTransport.WriteToAddress(p, a); err != nil {
 			t.stats.add(&t.stats.PacketsSentErrors, 1)
 			return

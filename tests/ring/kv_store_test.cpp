@@ -50,6 +50,8 @@ TEST(KvStore, TombstoneRemovedWithTheFirstChangeAfterTimeout) {
   EXPECT_EQ(store.apply(kv("collectors/ring", ring_value("a", 1000, ::ring::ACTIVE, {1})), at(1000), ev).status, ApplyStatus::changed);
   EXPECT_EQ(store.apply(kv("collectors/ring", ring_value("a", 1001, ::ring::LEFT, {})), at(1001), ev).status, ApplyStatus::changed);
   EXPECT_EQ(store.ring("collectors/ring")->tombstones(), 1u);
+  EXPECT_EQ(store.ring("collectors/ring")->view()->oldest_tombstone_timestamp, 1001);
+  EXPECT_EQ(store.ring("collectors/ring")->view()->instances.size(), 0u);
   // 1001 < 1301 - 300 is false: kept.
   EXPECT_EQ(store.apply(kv("collectors/ring", ring_value("b", 1301, ::ring::ACTIVE, {2})), at(1301), ev).status, ApplyStatus::changed);
   EXPECT_EQ(store.ring("collectors/ring")->tombstones(), 1u);
@@ -59,6 +61,7 @@ TEST(KvStore, TombstoneRemovedWithTheFirstChangeAfterTimeout) {
   ev.clear();
   EXPECT_EQ(store.apply(kv("collectors/ring", ring_value("b", 1302, ::ring::ACTIVE, {2})), at(1400), ev).status, ApplyStatus::changed);
   EXPECT_EQ(store.ring("collectors/ring")->tombstones(), 0u);
+  EXPECT_EQ(store.ring("collectors/ring")->view()->oldest_tombstone_timestamp, 0);
   EXPECT_EQ(store.ring("collectors/ring")->find("a"), nullptr);
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[1].changed, kChangedRemoved);

@@ -58,6 +58,7 @@ std::vector<std::string> peer_args(const std::string& binary, const GoPeerOption
                                 "-drop-rate=" + std::to_string(o.drop_rate)};
   for (const auto& j : o.join) a.push_back("-join=" + j);
   for (const auto& r : o.rings) a.push_back("-ring=" + r);
+  for (const auto& d : o.drop_packets_to) a.push_back("-drop-packets-to=" + d);
   if (!o.label.empty()) a.push_back("-label=" + o.label);
   if (o.label_verification_disabled) a.push_back("-label-verification-disabled");
   for (const auto& k : o.encryption_keys) a.push_back("-encryption-key=" + k);

@@ -48,6 +48,8 @@ struct GoPeerOptions {
   int suspicion_mult = 4;
   bool compression = true;
   double drop_rate = 0;
+  // -drop-packets-to: "ip:port" whose packets (not streams) this peer silently drops.
+  std::vector<std::string> drop_packets_to;
   uint16_t gossip_port = 0;  // 0 = kernel-chosen
   std::vector<std::string> extra_args;
 };
