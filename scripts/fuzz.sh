@@ -53,7 +53,8 @@ for t in "${targets[@]}"; do
   log="$logs/$t.log"
   status=0
   # -timeout: one input taking over 10 s is a hang; -rss_limit_mb also bounds a single malloc.
-  "$exe" "$work/$t" "$seeds/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # -seed: the same mutation sequence on every CI run, so a bounded run does not turn flaky.
+  "$exe" "$work/$t" "$seeds/$t" -seed="${FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$artifacts/$t-" -print_final_stats=1 >"$log" 2>&1 || status=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
