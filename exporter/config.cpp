@@ -1,7 +1,6 @@
 #include "exporter/config.h"
 
 #include <arpa/inet.h>
-#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "exporter/base64.h"
 #include "exporter/version.h"
 
 namespace ringwatch {
@@ -623,9 +623,8 @@ void validate(const Config& c) {
     }
   }
   for (const auto& k : m.encryption_keys) {
-    unsigned char buf[64];
-    int n = k.size() <= 44 ? EVP_DecodeBlock(buf, reinterpret_cast<const unsigned char*>(k.data()), static_cast<int>(k.size())) : -1;
-    if (n > 0) n -= static_cast<int>(std::count(k.begin(), k.end(), '='));
+    auto key = base64_decode(k);
+    size_t n = key ? key->size() : 0;
     if (n != 16 && n != 24 && n != 32) {
       throw ConfigError("memberlist.encryption-key: not the base64 of a 16, 24 or 32 byte key");
     }

@@ -1,5 +1,7 @@
 #include "exporter/http_server.h"
 
+#include "exporter/base64.h"
+
 #include <civetweb.h>
 #include <crypt.h>
 #include <openssl/evp.h>
@@ -22,18 +24,6 @@ std::string sha256(const std::string& s) {
   unsigned int len = 0;
   EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr);
   return std::string(reinterpret_cast<char*>(md), len);
-}
-
-std::string base64_decode(const std::string& in) {
-  std::string out(3 * (in.size() / 4) + 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return {};
-  size_t len = static_cast<size_t>(n);
-  // EVP_DecodeBlock counts padding as zero bytes.
-  for (size_t i = in.size(); i > 0 && in[i - 1] == '=' && len > 0; --i) --len;
-  out.resize(len);
-  return out;
 }
 
 bool bcrypt_matches(const std::string& password, const std::string& hash) {
@@ -138,7 +128,7 @@ bool HttpServer::authorized(mg_connection* conn) {
   if (web_.basic_auth_users.empty()) return true;
   const char* header = mg_get_header(conn, "Authorization");
   if (header == nullptr || strncasecmp(header, "Basic ", 6) != 0) return false;
-  std::string decoded = base64_decode(header + 6);
+  std::string decoded = base64_decode(header + 6).value_or("");
   auto colon = decoded.find(':');
   if (colon == std::string::npos) return false;
   std::string user = decoded.substr(0, colon);

@@ -1,22 +1,13 @@
 #include "exporter/member_config.h"
 
-#include <openssl/evp.h>
+#include "exporter/base64.h"
 
-#include <algorithm>
+
 
 namespace ringwatch {
 namespace {
 
 std::chrono::milliseconds ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d); }
-
-// Keys were validated as base64 of 16, 24 or 32 bytes when the configuration was read.
-std::string base64_decode(const std::string& text) {
-  std::string out(text.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  out.resize(static_cast<size_t>(std::max(n, 0)) - std::count(text.begin(), text.end(), '='));
-  return out;
-}
 
 }  // namespace
 
@@ -63,7 +54,7 @@ gossip::MemberConfig member_config(const Config& config) {
   g.tls.insecure_skip_verify = m.tls_insecure_skip_verify;
   g.tls.min_version = m.tls_min_version;
   g.tls.cipher_suites = m.tls_cipher_suites;
-  for (const auto& key : m.encryption_keys) g.encryption_keys.push_back(base64_decode(key));
+  for (const auto& key : m.encryption_keys) g.encryption_keys.push_back(base64_decode(key).value_or(""));  // validated when read
   return g;
 }
 

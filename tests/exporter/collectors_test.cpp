@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "exporter/collectors.h"
+#include "exporter/member_config.h"
 #include "exporter/metrics.h"
 
 using namespace std::chrono_literals;
@@ -70,4 +71,10 @@ TEST(RingCollector, UsesConfiguredRingNames) {
   deliver(observer);
   std::string text = scrape(observer, RingOptions{});
   EXPECT_NE(text.find("ring_tokens_total{key=\"collectors/ring\",name=\"ingester-eu\"} 3"), std::string::npos) << text;
+}
+
+TEST(MemberConfig, DecodesEncryptionKeysToRawBytes) {
+  Config c;
+  c.memberlist.encryption_keys = {"cmluZ3dhdGNoLXRlc3Qta2V5MTIzNDU2Nzg5MGFiY2Q="};
+  EXPECT_EQ(member_config(c).encryption_keys, std::vector<std::string>{"ringwatch-test-key1234567890abcd"});
 }

@@ -321,3 +321,12 @@ TEST(Config, RingListErrorsNameTheField) {
   }
   EXPECT_EQ(error_of({"-ring.name=justakey"}), "ring.name: \"justakey\" must be KEY=NAME");
 }
+
+TEST(Config, EncryptionKeysAreBase64Of16To32Bytes) {
+  Config c = parse({"-memberlist.encryption-key=cmluZ3dhdGNoLXRlc3Qta2V5MTIzNDU2Nzg5MGFiY2Q="});
+  ASSERT_EQ(c.memberlist.encryption_keys.size(), 1u);
+  const std::string expected = "not the base64 of a 16, 24 or 32 byte key";
+  for (const char* bad : {"c2hvcnQ=", "not base64!", "cmluZ3dhdGNoLXRlc3Qta2V5MTIzNDU2Nzg5MGFiY2Q"}) {
+    EXPECT_NE(error_of({std::string("-memberlist.encryption-key=") + bad}).find(expected), std::string::npos) << bad;
+  }
+}
