@@ -25,6 +25,7 @@
 
 #include "gossip/member.h"
 #include "tests/support/go_cluster.h"
+#include "tests/support/member_timings.h"
 #include "tests/support/go_polling.h"
 
 namespace ringwatch::testing {
@@ -52,23 +53,9 @@ std::string log_dir_for_test() {
   return std::string(RINGWATCH_BINARY_DIR) + "/test-logs/cluster/" + name;
 }
 
-// The member's settings matching the Go peers' test timings (probe 1 s / 500 ms,
-// gossip 100 ms, push/pull 2 s).
 MemberConfig member_config(const std::string& transport, const std::string& join) {
-  MemberConfig cfg;
-  cfg.node_name = "ringwatch";
-  cfg.bind_addrs = {"127.0.0.1"};
-  cfg.bind_port = 0;
-  cfg.transport = transport == "udp" ? gossip::TransportKind::standard_udp : gossip::TransportKind::dskit_tcp;
-  cfg.probe_interval = 1s;
-  cfg.probe_timeout = 500ms;
-  cfg.gossip_interval = 100ms;
-  cfg.pull_push_interval = 2s;
-  cfg.gossip_to_dead_time = 60s;
-  cfg.min_join_backoff = 100ms;
-  cfg.max_join_backoff = 200ms;
-  cfg.join_members = {join};
-  return cfg;
+  return member_with_go_peer_timings(
+      "ringwatch", join, transport == "udp" ? gossip::TransportKind::standard_udp : gossip::TransportKind::dskit_tcp);
 }
 
 NodeState state_in(const Member& m, const std::string& name) {

@@ -13,6 +13,7 @@
 #include "exporter/status_pages.h"
 #include "gossip/member.h"
 #include "tests/support/go_cluster.h"
+#include "tests/support/member_timings.h"
 #include "tests/support/http_client.h"
 
 namespace ringwatch::testing {
@@ -51,16 +52,8 @@ TEST(MetricsPages, RenderInHeadlessChromium) {
 
   PropagationTracker tracker(PropagationOptions{});
   Observer observer(ring::StoreOptions{}, &tracker, 0);
-  gossip::MemberConfig cfg;
-  cfg.node_name = "ringwatch";
+  gossip::MemberConfig cfg = member_with_go_peer_timings("ringwatch", cluster[0].gossip_address());
   cfg.randomize_node_name = false;
-  cfg.bind_addrs = {"127.0.0.1"};
-  cfg.bind_port = 0;
-  cfg.probe_interval = 1s;
-  cfg.probe_timeout = 500ms;
-  cfg.gossip_interval = 100ms;
-  cfg.pull_push_interval = 2s;
-  cfg.join_members = {cluster[0].gossip_address()};
   gossip::Member member(cfg, &observer);
   member.start();
 

@@ -13,6 +13,7 @@
 #include "exporter/propagation.h"
 #include "gossip/member.h"
 #include "tests/support/go_cluster.h"
+#include "tests/support/member_timings.h"
 
 namespace ringwatch::testing {
 namespace {
@@ -34,16 +35,9 @@ struct Probes {
       : tracker(PropagationOptions{ring::RingNames::defaults(), std::chrono::minutes(10), k}) {
     for (size_t i = 0; i < k; ++i) {
       observers.push_back(std::make_unique<Observer>(ring::StoreOptions{}, &tracker, i));
-      gossip::MemberConfig cfg;
-      cfg.node_name = "ringwatch-probe" + std::to_string(i);
+      gossip::MemberConfig cfg = member_with_go_peer_timings("ringwatch-probe" + std::to_string(i), join);
       cfg.randomize_node_name = false;
-      cfg.bind_addrs = {"127.0.0.1"};
-      cfg.bind_port = 0;
-      cfg.probe_interval = 1s;
-      cfg.probe_timeout = 500ms;
-      cfg.gossip_interval = 100ms;
       cfg.pull_push_interval = pull_push;
-      cfg.join_members = {join};
       members.push_back(std::make_unique<gossip::Member>(cfg, observers.back().get()));
       members.back()->start();
     }

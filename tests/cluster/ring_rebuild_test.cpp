@@ -7,6 +7,7 @@
 #include "exporter/observer.h"
 #include "gossip/member.h"
 #include "tests/support/go_cluster.h"
+#include "tests/support/member_timings.h"
 
 namespace ringwatch::testing {
 namespace {
@@ -69,16 +70,7 @@ TEST(RingRebuild, MatchesEveryGoNodeAndExpiresTombstones) {
   ASSERT_TRUE(cluster.wait_members_alive({0, 1, 2, 3}, 30s)) << cluster.logs_tail();
 
   Observer observer(ring::StoreOptions{kLeftTimeout, ring::RingNames::defaults()});
-  gossip::MemberConfig cfg;
-  cfg.node_name = "ringwatch";
-  cfg.bind_addrs = {"127.0.0.1"};
-  cfg.bind_port = 0;
-  cfg.probe_interval = 1s;
-  cfg.probe_timeout = 500ms;
-  cfg.gossip_interval = 100ms;
-  cfg.pull_push_interval = 2s;
-  cfg.join_members = {cluster[0].gossip_address()};
-  gossip::Member member(cfg, &observer);
+  gossip::Member member(member_with_go_peer_timings("ringwatch", cluster[0].gossip_address()), &observer);
   member.start();
   ASSERT_TRUE(GoCluster::wait_until([&] { return member.full_state_received(); }, 15s));
 

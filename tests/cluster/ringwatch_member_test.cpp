@@ -15,6 +15,7 @@
 
 #include "gossip/member.h"
 #include "tests/support/go_cluster.h"
+#include "tests/support/member_timings.h"
 #include "tests/support/go_polling.h"
 #include "tests/support/tls_certs.h"
 
@@ -79,21 +80,9 @@ class SenderSink : public gossip::EventSink {
   std::vector<Seen> seen_;
 };
 
-// The member's settings matching the Go peers' test timings.
 MemberConfig member_config(const std::string& transport) {
-  MemberConfig cfg;
-  cfg.node_name = "ringwatch";
-  cfg.bind_addrs = {"127.0.0.1"};
-  cfg.bind_port = 0;
-  cfg.transport = transport == "udp" ? gossip::TransportKind::standard_udp : gossip::TransportKind::dskit_tcp;
-  cfg.probe_interval = 1s;
-  cfg.probe_timeout = 500ms;
-  cfg.gossip_interval = 100ms;
-  cfg.pull_push_interval = 2s;
-  cfg.gossip_to_dead_time = 60s;
-  cfg.min_join_backoff = 100ms;
-  cfg.max_join_backoff = 200ms;
-  return cfg;
+  return member_with_go_peer_timings(
+      "ringwatch", "", transport == "udp" ? gossip::TransportKind::standard_udp : gossip::TransportKind::dskit_tcp);
 }
 
 gossip::TlsConfig member_tls(const TestPki& pki) {
