@@ -217,7 +217,7 @@ std::vector<MetricFamily> RingCollector::Collect() const {
   add(keys, {}, static_cast<double>(snap->keys.size()));
   auto applied = family("ringwatch_kv_updates_total",
                         "KeyValuePairs received by outcome: changed, unchanged, invalid, decode_error, "
-                        "unknown_codec, ignored_deleted.",
+                        "unknown_codec, ignored_deleted, over_limit.",
                         MetricType::Counter);
   const auto& c = snap->counters;
   add(applied, {{"outcome", "changed"}}, static_cast<double>(c.changed));
@@ -226,6 +226,16 @@ std::vector<MetricFamily> RingCollector::Collect() const {
   add(applied, {{"outcome", "decode_error"}}, static_cast<double>(c.decode_errors));
   add(applied, {{"outcome", "unknown_codec"}}, static_cast<double>(c.unknown_codec));
   add(applied, {{"outcome", "ignored_deleted"}}, static_cast<double>(c.ignored_deleted));
+  auto kv_limits = family("ringwatch_kv_limit_hits_total",
+                          "KV values dropped because storing them would exceed a -limits.* bound, by limit (keys, "
+                          "instances, tokens).",
+                          MetricType::Counter);
+  uint64_t over_limit = 0;
+  for (size_t l = 0; l < ring::kStoreLimitCount; ++l) {
+    add(kv_limits, {{"limit", ring::store_limit_name(static_cast<ring::StoreLimit>(l))}}, static_cast<double>(c.limit_hits[l]));
+    over_limit += c.limit_hits[l];
+  }
+  add(applied, {{"outcome", "over_limit"}}, static_cast<double>(over_limit));
   auto removed = family("ringwatch_kv_tombstones_removed_total",
                         "LEFT tombstones removed after -memberlist.left-ingesters-timeout.", MetricType::Counter);
   add(removed, {}, static_cast<double>(c.tombstones_removed));
@@ -236,7 +246,7 @@ std::vector<MetricFamily> RingCollector::Collect() const {
     out.push_back(std::move(owned));
     out.push_back(std::move(ownership));
   }
-  out.insert(out.end(), {value_bytes, unknown_keys, keys, applied, removed});
+  out.insert(out.end(), {value_bytes, unknown_keys, keys, applied, kv_limits, removed});
   if (tracker_ == nullptr) return out;
 
   // Propagation, from the tracker's copy.
@@ -418,12 +428,14 @@ std::vector<MetricFamily> GossipCollector::Collect() const {
 
   auto rejected = family("ringwatch_gossip_rejected_total",
                          "Input from the network that was dropped, by reason (label, crc, digest, decode, truncated, "
-                         "oversize, unknown_type, decompress, decrypt, invalid).",
+                         "oversize, unknown_type, decompress, decrypt, invalid, tls).",
                          MetricType::Counter);
   for (size_t r = 0; r < gossip::kRejectCount; ++r) {
     add(rejected, {{"reason", reject_name(static_cast<Reject>(r))}}, static_cast<double>(c.rejected[r].load()));
   }
-  auto limits = family("ringwatch_gossip_limit_hits_total", "Times a configured limit was hit, by limit.",
+  auto limits = family("ringwatch_gossip_limit_hits_total",
+                       "Times a configured limit was hit, by limit (connections, packet_bytes, read_deadline, "
+                       "pushpulls, writers, stream_bytes, decompressed_bytes).",
                        MetricType::Counter);
   for (size_t l = 0; l < gossip::kLimitCount; ++l) {
     add(limits, {{"limit", gossip::limit_name(static_cast<gossip::Limit>(l))}}, static_cast<double>(c.limit_hits[l].load()));

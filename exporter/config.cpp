@@ -116,6 +116,7 @@ Option list_option(std::string flag, std::string yaml, std::string help, Field f
 
 #define ML(member) [](Config& c) -> auto& { return c.memberlist.member; }
 #define TOP(member) [](Config& c) -> auto& { return c.member; }
+#define LIM(member) [](Config& c) -> auto& { return c.limits.member; }
 
 const char* const kNoEffect = " Accepted for compatibility with dskit configurations; no effect on a passive observer.";
 
@@ -320,9 +321,48 @@ std::vector<Option> build_options() {
                          "the time from the first probe's receipt of each update to the last one's, on one clock. "
                          "Every probe counts as a member of the cluster.",
                          1, 16, [](Config& c) -> auto& { return c.metrics.probes; }));
+  const char* const kLimitHit = " Each rejection counts in ";
+  o.push_back(int_option("limits.max-connections", "limits.max_connections",
+                         std::string("Inbound gossip connections served at once; more are closed on accept.") +
+                             kLimitHit + "ringwatch_gossip_limit_hits_total{limit=\"connections\"}.",
+                         1, 65535, LIM(max_connections)));
+  o.push_back(duration_option("limits.read-deadline", "limits.read_deadline",
+                              std::string("Time an inbound packet connection has to deliver its whole packet "
+                                          "(dskit sets none; streams have -memberlist.stream-timeout).") +
+                                  kLimitHit + "ringwatch_gossip_limit_hits_total{limit=\"read_deadline\"}.",
+                              LIM(read_deadline)));
+  o.push_back(int_option("limits.max-packet-size", "limits.max_packet_size",
+                         std::string("Largest inbound gossip packet, in bytes.") + kLimitHit +
+                             "ringwatch_gossip_limit_hits_total{limit=\"packet_bytes\"}.",
+                         1024, 1 << 30, LIM(max_packet_size)));
+  o.push_back(int_option("limits.max-stream-size", "limits.max_stream_size",
+                         std::string("Largest inbound stream message (a push/pull with the whole KV store), in "
+                                     "bytes. A 10,000-instance ring of 512 tokens takes about 26 MB.") +
+                             kLimitHit + "ringwatch_gossip_limit_hits_total{limit=\"stream_bytes\"}.",
+                         1024, 1 << 30, LIM(max_stream_size)));
+  o.push_back(int_option("limits.max-decompressed-size", "limits.max_decompressed_size",
+                         std::string("Largest size a compressed packet or stream message may expand to, in bytes.") +
+                             kLimitHit + "ringwatch_gossip_limit_hits_total{limit=\"decompressed_bytes\"}.",
+                         1024, 1 << 30, LIM(max_decompressed_size)));
+  o.push_back(int_option("limits.max-keys", "limits.max_keys",
+                         std::string("KV keys held at most; values for further keys are dropped.") + kLimitHit +
+                             "ringwatch_kv_limit_hits_total{limit=\"keys\"}.",
+                         1, 1 << 24, LIM(max_keys)));
+  o.push_back(int_option("limits.max-instances", "limits.max_instances",
+                         std::string("Entries one KV value may hold: ring instances (LEFT included), partitions, "
+                                     "partition owners or propagation beacons; a value that would exceed it is "
+                                     "dropped whole.") +
+                             kLimitHit + "ringwatch_kv_limit_hits_total{limit=\"instances\"}.",
+                         1, 1 << 24, LIM(max_instances)));
+  o.push_back(int_option("limits.max-tokens", "limits.max_tokens",
+                         std::string("Tokens one ring or partition ring may hold over all its instances; a value "
+                                     "that would exceed it is dropped whole.") +
+                             kLimitHit + "ringwatch_kv_limit_hits_total{limit=\"tokens\"}.",
+                         1, 1 << 30, LIM(max_tokens)));
   return o;
 }
 
+#undef LIM
 #undef ML
 #undef TOP
 
@@ -629,6 +669,7 @@ void validate(const Config& c) {
       throw ConfigError("memberlist.encryption-key: not the base64 of a 16, 24 or 32 byte key");
     }
   }
+  if (c.limits.read_deadline.count() <= 0) throw ConfigError("limits.read-deadline: must be greater than 0");
   if (m.tls_enabled && m.transport == "udp") {
     throw ConfigError("memberlist.tls-enabled: TLS needs the tcp transport");
   }

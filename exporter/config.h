@@ -102,6 +102,20 @@ struct MetricsOptions {
   int probes = 1;            // passive members on consecutive ports, for convergence
 };
 
+// Bounds on what peers can make ringwatch hold (-limits.*). Sizes are bytes. The defaults fit
+// the largest real clusters: thousands of members, rings of 10,000 instances with 512 tokens
+// (a push/pull state of about 26 MB).
+struct LimitsOptions {
+  int max_connections = 256;                          // inbound gossip connections served at once
+  Duration read_deadline = std::chrono::seconds(10);  // to receive a whole inbound packet connection
+  int max_packet_size = 16 << 20;
+  int max_stream_size = 64 << 20;
+  int max_decompressed_size = 64 << 20;
+  int max_keys = 65536;
+  int max_instances = 32768;  // per KV value
+  int max_tokens = 16 << 20;  // per ring value
+};
+
 struct Config {
   std::string config_file;
   std::string log_level = "info";
@@ -112,6 +126,7 @@ struct Config {
   MemberlistOptions memberlist;
   RingOptions ring;
   MetricsOptions metrics;
+  LimitsOptions limits;
 };
 
 // One line, naming the field, for the user; main prints it and exits with status 1.

@@ -59,10 +59,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<gossip::Member>> members;
   std::vector<std::string> probe_names;
   for (size_t i = 0; i < probes; ++i) {
-    observers.push_back(std::make_unique<Observer>(
-        ring::StoreOptions{
-            std::chrono::duration_cast<std::chrono::milliseconds>(cl.config.memberlist.left_ingesters_timeout), names},
-        &tracker, i));
+    observers.push_back(std::make_unique<Observer>(store_options(cl.config, names), &tracker, i));
     gossip::MemberConfig mc = member_config(cl.config);
     if (i > 0) {
       if (mc.bind_port != 0) mc.bind_port = static_cast<uint16_t>(mc.bind_port + i);

@@ -2,8 +2,6 @@
 
 #include "exporter/base64.h"
 
-
-
 namespace ringwatch {
 namespace {
 
@@ -55,7 +53,23 @@ gossip::MemberConfig member_config(const Config& config) {
   g.tls.min_version = m.tls_min_version;
   g.tls.cipher_suites = m.tls_cipher_suites;
   for (const auto& key : m.encryption_keys) g.encryption_keys.push_back(base64_decode(key).value_or(""));  // validated when read
+  const LimitsOptions& l = config.limits;
+  g.limits.max_concurrent_connections = static_cast<std::size_t>(l.max_connections);
+  g.limits.connection_read_deadline = ms(l.read_deadline);
+  g.limits.max_packet_bytes = static_cast<std::size_t>(l.max_packet_size);
+  g.limits.max_stream_bytes = static_cast<std::size_t>(l.max_stream_size);
+  g.limits.max_decompressed_bytes = static_cast<std::size_t>(l.max_decompressed_size);
   return g;
+}
+
+ring::StoreOptions store_options(const Config& config, ring::RingNames names) {
+  ring::StoreOptions s;
+  s.left_ingesters_timeout = ms(config.memberlist.left_ingesters_timeout);
+  s.names = std::move(names);
+  s.limits.max_keys = static_cast<std::size_t>(config.limits.max_keys);
+  s.limits.max_instances = static_cast<std::size_t>(config.limits.max_instances);
+  s.limits.max_tokens = static_cast<std::size_t>(config.limits.max_tokens);
+  return s;
 }
 
 }  // namespace ringwatch

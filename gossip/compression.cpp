@@ -17,7 +17,7 @@ Result<Bytes> snappy_decompress(ByteView buf, std::size_t max_output) {
     return fail(Reject::decompress, "snappy: bad length header");
   }
   // The header is untrusted: check it against the cap before allocating.
-  if (length > max_output) return fail(Reject::oversize, "snappy: output exceeds limit");
+  if (length > max_output) return over_limit(SizeLimit::decompressed, "snappy: output exceeds limit");
   Bytes out(length);
   if (!snappy::RawUncompress(data, buf.size(), reinterpret_cast<char*>(out.data()))) {
     return fail(Reject::decompress, "snappy: corrupt block");

@@ -82,8 +82,10 @@ enum class Limit {
   read_deadline,     // inbound connection did not finish in time
   pushpulls,         // concurrent inbound push/pulls
   writers,           // no packet writer free within acquire_writer_timeout
+  stream_bytes,        // inbound stream message over max_stream_bytes
+  decompressed_bytes,  // compressed payload expanding past max_decompressed_bytes
 };
-inline constexpr std::size_t kLimitCount = 5;
+inline constexpr std::size_t kLimitCount = 7;
 inline const char* limit_name(Limit l) {
   switch (l) {
     case Limit::connections: return "connections";
@@ -91,6 +93,8 @@ inline const char* limit_name(Limit l) {
     case Limit::read_deadline: return "read_deadline";
     case Limit::pushpulls: return "pushpulls";
     case Limit::writers: return "writers";
+    case Limit::stream_bytes: return "stream_bytes";
+    case Limit::decompressed_bytes: return "decompressed_bytes";
   }
   return "unknown";
 }

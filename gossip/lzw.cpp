@@ -171,7 +171,7 @@ Result<Bytes> lzw_decompress(ByteView input, std::size_t max_output) {
     }
     scratch[--i] = static_cast<std::uint8_t>(c);  // first byte of the expansion
     const std::size_t n = scratch.size() - i;
-    if (n > max_output - out.size()) return fail(Reject::oversize, "lzw: output exceeds limit");
+    if (n > max_output - out.size()) return over_limit(SizeLimit::decompressed, "lzw: output exceeds limit");
     out.insert(out.end(), scratch.begin() + static_cast<std::ptrdiff_t>(i), scratch.end());
     if (last != kInvalid) {
       suffix[hi] = static_cast<std::uint8_t>(c);

@@ -164,6 +164,20 @@ class Member::Loop {
     log_->debug("rejected {} ({}): {}", what, reject_name(r), detail);
   }
 
+  // A decode error, counted as a limit hit too when a configured size limit caused it.
+  void reject(const Error& e, const std::string& what) {
+    count_limit(e);
+    reject(e.reason, what, e.detail);
+  }
+
+  void count_limit(const Error& e) {
+    switch (e.limit) {
+      case SizeLimit::decompressed: counters_.limit(Limit::decompressed_bytes); break;
+      case SizeLimit::message: counters_.limit(Limit::stream_bytes); break;
+      case SizeLimit::none: break;
+    }
+  }
+
   void publish_snapshot() {
     auto snap = std::make_shared<MembershipSnapshot>();
     snap->self_name = m_.name_;
@@ -285,8 +299,8 @@ class Member::Loop {
       opts.keyring = nullptr;  // memberlist: undecryptable packets are tried as plaintext
       decoded = decode_packet(p.payload, opts);
     }
-    if (!decoded) return reject(decoded.error().reason, "packet from " + p.from, decoded.error().detail);
-    for (auto& e : decoded->part_errors) reject(e.reason, "compound part from " + p.from, e.detail);
+    if (!decoded) return reject(decoded.error(), "packet from " + p.from);
+    for (auto& e : decoded->part_errors) reject(e, "compound part from " + p.from);
     bool changed = false;
     for (auto& msg : decoded->messages) {
       counters_.received(static_cast<std::uint8_t>(message_type(msg)));
@@ -517,7 +531,8 @@ class Member::Loop {
     o.skip_label_check = cfg_.cluster_label_verification_disabled;
     o.keyring = keyring_ ? &*keyring_ : nullptr;
     o.require_encryption = cfg_.gossip_verify_incoming;
-    o.limits.max_push_state_bytes = std::min<std::size_t>(o.limits.max_push_state_bytes, cfg_.limits.max_stream_bytes);
+    // The configured limit, not memberlist's 20 MiB: a 10,000-instance ring of 512 tokens is ~26 MB.
+    o.limits.max_push_state_bytes = cfg_.limits.max_stream_bytes;
     o.limits.max_decompressed = cfg_.limits.max_decompressed_bytes;
     return o;
   }
@@ -548,7 +563,7 @@ class Member::Loop {
                             [this, conn, opts, done, buf, need, old, self = weak_step.lock()](std::error_code ec, std::size_t n) {
                               buf->resize(old + n);
                               if (!ec && buf->size() > cfg_.limits.max_stream_bytes + 64 * 1024)
-                                return done(fail(Reject::oversize, "stream message over limit"));
+                                return done(over_limit(SizeLimit::message, "stream message over limit"));
                               if (buf->size() >= *need || ec) {
                                 auto r = parse_stream_message(*buf, opts);
                                 if (!r) return done(r.error());
@@ -580,7 +595,7 @@ class Member::Loop {
     read_stream(conn, stream_decode_options(true), [this, conn, deadline](Result<StreamDecoded> r) {
       if (!r) {
         deadline->cancel();
-        return reject(r.error().reason, "stream from " + conn->peer(), r.error().detail);
+        return reject(r.error(), "stream from " + conn->peer());
       }
       std::visit(
           [&](auto& msg) {
@@ -686,6 +701,7 @@ class Member::Loop {
           deadline->cancel();
           conn->close();
           if (!r) {
+            count_limit(r.error());
             counters_.reject(r.error().reason);
             return failed(std::string(reject_name(r.error().reason)) + ": " + r.error().detail);
           }

@@ -1,6 +1,8 @@
 #include "gossip/packet.h"
 
-#include <array>
+#include <zlib.h>
+
+#include <algorithm>
 
 namespace ringwatch::gossip {
 
@@ -33,26 +35,21 @@ Status add_label(std::string_view label, Bytes& out) {
   return ok_status();
 }
 
-// ---- CRC-32 (IEEE, reflected 0xEDB88320, as zlib's crc32) ----
+// ---- CRC-32 (IEEE, Go's crc32.ChecksumIEEE: zlib's crc32) ----
 
 namespace {
-constexpr std::array<std::uint32_t, 256> make_crc_table() {
-  std::array<std::uint32_t, 256> t{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr auto kCrcTable = make_crc_table();
 constexpr std::size_t kCrcHeader = 5;
 }  // namespace
 
 std::uint32_t crc32_ieee(ByteView data) {
-  std::uint32_t c = 0xffffffffu;
-  for (std::uint8_t b : data) c = kCrcTable[(c ^ b) & 0xff] ^ (c >> 8);
-  return c ^ 0xffffffffu;
+  // zlib takes uInt lengths; packets and streams are bounded far below 4 GiB, but stay exact.
+  uLong c = crc32(0L, Z_NULL, 0);
+  while (!data.empty()) {
+    const auto n = static_cast<uInt>(std::min<std::size_t>(data.size(), 1u << 30));
+    c = crc32(c, data.data(), n);
+    data = data.subspan(n);
+  }
+  return static_cast<std::uint32_t>(c);
 }
 
 Result<ByteView> strip_crc(ByteView in, bool& had_crc) {

@@ -25,9 +25,18 @@ enum class Reject {
 
 const char* reject_name(Reject r);
 
+// The configured size limit an oversize input ran into, so that callers can count
+// limit hits apart from protocol violations (both are Reject::oversize).
+enum class SizeLimit {
+  none,          // a protocol limit (e.g. a label over 255 bytes), not a configured one
+  decompressed,  // output of LZW/snappy over the decompressed-size limit
+  message,       // a stream message (push/pull state, user message) over the stream-size limit
+};
+
 struct Error {
   Reject reason;
   std::string detail;
+  SizeLimit limit = SizeLimit::none;
 };
 
 template <class T>
@@ -51,6 +60,7 @@ class Result {
 };
 
 inline Error fail(Reject reason, std::string detail = {}) { return Error{reason, std::move(detail)}; }
+inline Error over_limit(SizeLimit limit, std::string detail) { return Error{Reject::oversize, std::move(detail), limit}; }
 
 inline const char* reject_name(Reject r) {
   switch (r) {

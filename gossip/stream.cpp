@@ -8,9 +8,9 @@ namespace {
 
 constexpr std::size_t kEncryptHeader = 5;
 
-Status check_length(std::int64_t len, std::size_t max, const char* what) {
+Status check_length(std::int64_t len, std::size_t max, const char* what, SizeLimit limit = SizeLimit::none) {
   if (len < 0) return fail(Reject::invalid, std::string(what) + " is negative");
-  if (static_cast<std::uint64_t>(len) > max) return fail(Reject::oversize, std::string(what) + " exceeds limit");
+  if (static_cast<std::uint64_t>(len) > max) return over_limit(limit, std::string(what) + " exceeds limit");
   return ok_status();
 }
 
@@ -18,7 +18,7 @@ Result<StreamMessage> read_push_pull(msgpack::Reader& r, const StreamLimits& lim
   PushPullHeader h;
   if (auto s = decode(r, h); !s) return s.error();
   if (auto s = check_length(h.nodes, limits.max_nodes, "push/pull Nodes"); !s) return s.error();
-  if (auto s = check_length(h.user_state_len, limits.max_push_state_bytes, "push/pull UserStateLen"); !s) {
+  if (auto s = check_length(h.user_state_len, limits.max_push_state_bytes, "push/pull UserStateLen", SizeLimit::message); !s) {
     return s.error();
   }
   // Every node state takes at least one byte: a count beyond the input cannot be complete.
@@ -39,7 +39,7 @@ Result<StreamMessage> read_push_pull(msgpack::Reader& r, const StreamLimits& lim
 Result<StreamMessage> read_user(msgpack::Reader& r, const StreamLimits& limits) {
   UserMsgHeader h;
   if (auto s = decode(r, h); !s) return s.error();
-  if (auto s = check_length(h.user_msg_len, limits.max_push_state_bytes, "UserMsgLen"); !s) return s.error();
+  if (auto s = check_length(h.user_msg_len, limits.max_push_state_bytes, "UserMsgLen", SizeLimit::message); !s) return s.error();
   auto payload = r.take(static_cast<std::size_t>(h.user_msg_len));
   if (!payload) return payload.error();
   return StreamMessage(StreamUser{Bytes(payload->begin(), payload->end())});

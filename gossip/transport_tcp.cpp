@@ -1,5 +1,6 @@
 // dskit's TCPTransport (dskit-kv-ring.md §1): one listener per bind address; each
 // connection carries one packet (01 ...) or one stream (02 ...), optionally in TLS.
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <vector>
@@ -20,6 +21,9 @@ using detail::lowest;
 using detail::SocketStreamConn;
 using detail::TlsSocket;
 
+// Packet reads start small and double: most packets are a heartbeat of under 1 KiB, and each
+// read's buffer is zero-filled by the resize.
+constexpr std::size_t kFirstReadChunk = 4 * 1024;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kMaxQueuedPackets = 4096;
 
@@ -195,9 +199,10 @@ class DskitTcpTransport final : public Transport {
   void read_packet(std::shared_ptr<Socket> socket, std::shared_ptr<void> slot, std::shared_ptr<asio::steady_timer> deadline,
                    std::shared_ptr<Bytes> buf) {
     const std::size_t old = buf->size();
-    buf->resize(old + kReadChunk);
+    const std::size_t chunk = std::clamp(old, kFirstReadChunk, kReadChunk);
+    buf->resize(old + chunk);
     socket->async_read_some(
-        asio::buffer(buf->data() + old, kReadChunk),
+        asio::buffer(buf->data() + old, chunk),
         [this, socket, slot, deadline, buf, old, alive = alive_](std::error_code ec, std::size_t n) {
           if (!*alive) return;
           buf->resize(old + n);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 namespace ringwatch::ring {
 
 namespace {
@@ -101,7 +103,65 @@ bool merge_seed(UsageStatsSeed& local, UsageStatsSeed&& in) {
   return false;
 }
 
+// What a value would make a key hold, for StoreLimits. Counted generously: an incoming
+// instance that will lose the merge counts as if it won, so nothing slips past a limit.
+struct ValueSize {
+  size_t instances = 0;  // entries of the largest kind (instances, partitions, owners, beacons)
+  size_t tokens = 0;
+};
+
+ValueSize ring_size_after(const RingState* stored, const RingDesc& in) {
+  ValueSize s{stored ? stored->size() : 0, stored ? stored->token_count() : 0};
+  for (const auto& [id, inst] : in.ingesters) {
+    const InstancePtr old = stored ? stored->find(id) : nullptr;
+    if (!old) {
+      ++s.instances;
+      s.tokens += inst.tokens.size();
+    } else if (inst.tokens.size() > old->desc.tokens.size()) {
+      s.tokens += inst.tokens.size() - old->desc.tokens.size();
+    }
+  }
+  return s;
+}
+
+// merge_partition_ring adds partitions and owners but never replaces a partition's tokens.
+ValueSize partition_ring_size_after(const PartitionRingDesc* stored, const PartitionRingDesc& in) {
+  size_t partitions = stored ? stored->partitions.size() : 0;
+  size_t owners = stored ? stored->owners.size() : 0;
+  size_t tokens = 0;
+  if (stored) {
+    for (const auto& [id, p] : stored->partitions) tokens += p.tokens.size();
+  }
+  for (const auto& [id, p] : in.partitions) {
+    if (!stored || !stored->partitions.contains(id)) {
+      ++partitions;
+      tokens += p.tokens.size();
+    }
+  }
+  for (const auto& [id, o] : in.owners) {
+    if (!stored || !stored->owners.contains(id)) ++owners;
+  }
+  return {std::max(partitions, owners), tokens};
+}
+
+ValueSize beacons_size_after(const PropagationDelayTrackerDesc* stored, const PropagationDelayTrackerDesc& in) {
+  size_t beacons = stored ? stored->beacons.size() : 0;
+  for (const auto& [id, b] : in.beacons) {
+    if (!stored || !stored->beacons.contains(id)) ++beacons;
+  }
+  return {beacons, 0};
+}
+
 }  // namespace
+
+const char* store_limit_name(StoreLimit l) {
+  switch (l) {
+    case StoreLimit::keys: return "keys";
+    case StoreLimit::instances: return "instances";
+    case StoreLimit::tokens: return "tokens";
+  }
+  return "unknown";
+}
 
 const char* apply_status_name(ApplyStatus s) {
   switch (s) {
@@ -111,6 +171,7 @@ const char* apply_status_name(ApplyStatus s) {
     case ApplyStatus::invalid: return "invalid";
     case ApplyStatus::decode_error: return "decode_error";
     case ApplyStatus::unknown_codec: return "unknown_codec";
+    case ApplyStatus::over_limit: return "over_limit";
   }
   return "unknown";
 }
@@ -195,7 +256,9 @@ PushPullResult KvStore::apply_push_pull(std::string_view user_state, const Deliv
   for (KeyValuePair& kv : state.records) {
     const ApplyResult r = apply(std::move(kv), from, events);
     if (r.status == ApplyStatus::changed) ++out.changed;
-    if (r.status == ApplyStatus::invalid || r.status == ApplyStatus::decode_error) ++out.failed;
+    if (r.status == ApplyStatus::invalid || r.status == ApplyStatus::decode_error || r.status == ApplyStatus::over_limit) {
+      ++out.failed;
+    }
   }
   return out;
 }
@@ -214,6 +277,9 @@ ApplyResult KvStore::apply(KeyValuePair kv, const Delivery& from, std::vector<Ch
     // A Go node drops these; we keep the latest bytes so the status page can show the key.
     ++counters_.unknown_codec;
     if (!entry && kv.deleted) return {ApplyStatus::unknown_codec, std::nullopt};
+    if (!entry && entries_.size() >= options_.limits.max_keys) {
+      return reject_over_limit(StoreLimit::keys, kv.key, entries_.size() + 1, from);
+    }
     if (!entry) {
       auto e = std::make_unique<Entry>();
       e->key = kv.key;
@@ -263,6 +329,27 @@ ApplyResult KvStore::apply(KeyValuePair kv, const Delivery& from, std::vector<Ch
   if (!entry && kv.deleted) {
     ++counters_.ignored_deleted;
     return {ApplyStatus::ignored_deleted, std::nullopt};
+  }
+
+  // Limits: a value that would take the store past one is dropped whole. Its own size first,
+  // so that an oversized value counts as such whether or not there is room for its key.
+  ValueSize after;
+  switch (kind) {
+    case Codec::ring_desc: after = ring_size_after(entry ? &entry->ring : nullptr, ring_value); break;
+    case Codec::partition_ring_desc:
+      after = partition_ring_size_after(entry ? &entry->partitions : nullptr, partition_value);
+      break;
+    case Codec::propagation_delay_tracker:
+      after = beacons_size_after(entry ? &entry->beacons : nullptr, beacon_value);
+      break;
+    default: break;
+  }
+  if (after.instances > options_.limits.max_instances) {
+    return reject_over_limit(StoreLimit::instances, kv.key, after.instances, from);
+  }
+  if (after.tokens > options_.limits.max_tokens) return reject_over_limit(StoreLimit::tokens, kv.key, after.tokens, from);
+  if (!entry && entries_.size() >= options_.limits.max_keys) {
+    return reject_over_limit(StoreLimit::keys, kv.key, entries_.size() + 1, from);
   }
 
   // Step 3: merge (or store a first value as received).
@@ -355,6 +442,31 @@ ApplyResult KvStore::apply(KeyValuePair kv, const Delivery& from, std::vector<Ch
   if (fresh) entries_.emplace(kv.key, std::move(fresh));
   ++counters_.changed;
   return {ApplyStatus::changed, std::nullopt};
+}
+
+ApplyResult KvStore::reject_over_limit(StoreLimit limit, const std::string& key, size_t would_hold,
+                                       const Delivery& from) {
+  const auto i = static_cast<size_t>(limit);
+  const size_t max = limit == StoreLimit::keys        ? options_.limits.max_keys
+                     : limit == StoreLimit::instances ? options_.limits.max_instances
+                                                      : options_.limits.max_tokens;
+  std::string detail = limit == StoreLimit::keys
+                           ? "new key " + key + " would make " + std::to_string(would_hold) + " keys"
+                           : "key " + key + " would hold " + std::to_string(would_hold) + " " + store_limit_name(limit);
+  detail += ", limit " + std::to_string(max);
+  ++counters_.limit_hits[i];
+  // One warning per limit a minute at most: a writer that keeps sending such values must not flood the log.
+  if (last_limit_log_[i] == Clock::time_point{} || from.arrival - last_limit_log_[i] >= std::chrono::minutes(1)) {
+    if (auto log = spdlog::get("kv")) {
+      log->warn("rejected a value from {} over the {} limit: {} ({} more rejected since the last warning)", from.peer,
+                store_limit_name(limit), detail, unlogged_limit_hits_[i]);
+    }
+    last_limit_log_[i] = from.arrival;
+    unlogged_limit_hits_[i] = 0;
+  } else {
+    ++unlogged_limit_hits_[i];
+  }
+  return {ApplyStatus::over_limit, fail(Reject::oversize, std::move(detail))};
 }
 
 size_t KvStore::remove_obsolete_entries(Clock::time_point now, std::chrono::milliseconds timeout) {

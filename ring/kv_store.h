@@ -6,6 +6,7 @@
 // per-key views are cached and rebuilt only for keys that changed since the last snapshot.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -23,10 +24,30 @@
 
 namespace ringwatch::ring {
 
+// Bounds on what gossip can make the store hold, so that a hostile or broken writer cannot
+// exhaust memory. A value that would take the store past one is rejected whole (nothing of
+// it is merged) and counted. Defaults leave room for the largest real clusters: thousands of
+// keys (Mimir's HA tracker writes one per tenant and cluster) and rings of 10,000 instances
+// with 512 tokens each (5,120,000 tokens).
+struct StoreLimits {
+  size_t max_keys = 65536;
+  // Entries of one value: ring instances (LEFT tombstones included), partitions, partition
+  // owners, propagation beacons.
+  size_t max_instances = 32768;
+  // Tokens of one ring or partition ring value, over all its instances or partitions.
+  size_t max_tokens = 16u << 20;
+};
+
+// Which StoreLimits bound a rejected value ran into.
+enum class StoreLimit { keys, instances, tokens };
+inline constexpr size_t kStoreLimitCount = 3;
+const char* store_limit_name(StoreLimit l);
+
 struct StoreOptions {
   // -memberlist.left-ingesters-timeout; 0 keeps tombstones forever.
   std::chrono::milliseconds left_ingesters_timeout = std::chrono::minutes(5);
   RingNames names = RingNames::defaults();
+  StoreLimits limits{};
 };
 
 enum class ApplyStatus {
@@ -36,12 +57,13 @@ enum class ApplyStatus {
   invalid,          // KeyValuePair does not parse or has an empty key
   decode_error,     // the value does not decode with its codec; nothing stored
   unknown_codec,    // kept as raw bytes and counted, never merged
+  over_limit,       // merging it would exceed a StoreLimits bound; nothing stored
 };
 const char* apply_status_name(ApplyStatus s);
 
 struct ApplyResult {
   ApplyStatus status = ApplyStatus::unchanged;
-  std::optional<Error> error;  // for invalid / decode_error
+  std::optional<Error> error;  // for invalid / decode_error / over_limit
 };
 
 struct PushPullResult {
@@ -61,6 +83,8 @@ struct StoreCounters {
   uint64_t unknown_codec = 0;
   uint64_t tombstones_removed = 0;
   uint64_t obsolete_removed = 0;  // deleted keys dropped by remove_obsolete_entries
+  std::array<uint64_t, kStoreLimitCount> limit_hits{};  // values rejected, by StoreLimit
+  uint64_t limit_count(StoreLimit l) const { return limit_hits[static_cast<size_t>(l)]; }
 };
 
 // One key as readers see it. Values are tombstone-free views, shared and immutable.
@@ -126,11 +150,14 @@ class KvStore {
  private:
   struct Entry;
   Entry* find_entry(std::string_view key);
+  ApplyResult reject_over_limit(StoreLimit limit, const std::string& key, size_t would_hold, const Delivery& from);
 
   StoreOptions options_;
   std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
   StoreCounters counters_;
   std::shared_ptr<const StoreSnapshot> cached_snapshot_;
+  std::array<Clock::time_point, kStoreLimitCount> last_limit_log_{};
+  std::array<uint64_t, kStoreLimitCount> unlogged_limit_hits_{};
 };
 
 }  // namespace ringwatch::ring

@@ -28,12 +28,12 @@ class TokenIndex {
 
   void reserve(size_t tokens) {
     size_t cap = 1024;
-    while (cap < tokens * 2) cap *= 2;
+    while (!fits(tokens, cap)) cap *= 2;
     if (cap > cells_.size()) rehash(cap);
   }
 
   void insert(uint32_t token, uint32_t slot) {
-    if ((used_ + 1) * 2 > cells_.size()) rehash(std::max<size_t>(1024, cells_.size() * 2));
+    if (!fits(used_ + 1, cells_.size())) rehash(std::max<size_t>(1024, cells_.size() * 2));
     size_t i = home(token);
     while (cells_[i].slot != kNoSlot) {
       if (cells_[i].token == token) {
@@ -89,6 +89,11 @@ class TokenIndex {
     uint32_t slot;
   };
   static constexpr size_t npos = std::numeric_limits<size_t>::max();
+
+  // Load factor up to 3/4: a 10,000 x 512 ring's 5.12 M tokens fit 2^23 cells (64 MiB) instead
+  // of 2^24 at 1/2, which kept the index alone above 6x the raw token bytes. Linear probing
+  // averages ~4 probes for a miss at that ring's load (0.61), 8.5 at the 3/4 bound.
+  static bool fits(size_t entries, size_t cells) { return entries * 4 <= cells * 3; }
 
   size_t home(uint32_t token) const { return static_cast<size_t>((token * 0x9E3779B97F4A7C15ull) >> shift_) & mask_; }
 

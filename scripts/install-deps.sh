@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config
   prometheus-cpp-dev libcivetweb-dev libasio-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libprotobuf-dev protobuf-compiler libsnappy-dev libssl-dev libcrypt-dev
+  libprotobuf-dev protobuf-compiler libsnappy-dev zlib1g-dev libssl-dev libcrypt-dev
   nlohmann-json3-dev
   # tests and benchmarks
   libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev curl openssl iproute2 procps

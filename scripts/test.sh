@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds ringwatch (release and ASan+UBSan) and runs every test.
+# Installs what is missing, builds ringwatch (release, and clang ASan+UBSan with the fuzz targets)
+# and runs every test.
 # The README's test command; .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,13 +24,15 @@ scripts/build-peer.sh build/peer --test
 echo "== cluster tests (real Go memberlist peers on loopback)"
 (cd build && ctest -L cluster --output-on-failure --timeout 600)
 
-echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRINGWATCH_SANITIZE=ON -DRINGWATCH_WERROR=ON >/dev/null
-cmake --build build-asan -j "$jobs" --target ringwatch exporter_tests gossip_tests ring_tests fuzz_regression_tests
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (clang; the build the fuzz targets use)"
+fuzz_build=build-fuzz
+cmake -S . -B "$fuzz_build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DRINGWATCH_FUZZ=ON -DRINGWATCH_SANITIZE=ON >/dev/null
+cmake --build "$fuzz_build" -j "$jobs" --target ringwatch exporter_tests gossip_tests ring_tests fuzz_regression_tests
+(cd "$fuzz_build" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest -L unit --output-on-failure -j "$jobs" --timeout 600)
 
 echo "== fuzzing (libFuzzer under ASan+UBSan, bounded time per target; fuzz/README.md has the long run)"
-scripts/fuzz.sh 10
+FUZZ_BUILD_DIR="$fuzz_build" scripts/fuzz.sh 10
 
 echo "== all tests passed"

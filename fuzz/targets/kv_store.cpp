@@ -71,7 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     switch (op % 4) {
       case 0: {
         auto r = store.apply_user_message(bytes, Delivery{g_now, peer, Source::gossip}, events);
-        FUZZ_CHECK((r.status == ApplyStatus::invalid || r.status == ApplyStatus::decode_error) == r.error.has_value());
+        FUZZ_CHECK((r.status == ApplyStatus::invalid || r.status == ApplyStatus::decode_error ||
+                    r.status == ApplyStatus::over_limit) == r.error.has_value());
         break;
       }
       case 1: {

@@ -78,3 +78,17 @@ TEST(MemberConfig, DecodesEncryptionKeysToRawBytes) {
   c.memberlist.encryption_keys = {"cmluZ3dhdGNoLXRlc3Qta2V5MTIzNDU2Nzg5MGFiY2Q="};
   EXPECT_EQ(member_config(c).encryption_keys, std::vector<std::string>{"ringwatch-test-key1234567890abcd"});
 }
+
+TEST(RingCollector, ExportsKvLimitHits) {
+  ring::StoreOptions options;
+  options.limits.max_keys = 0;  // every new key is over the limit
+  Observer observer(options);
+  deliver(observer);
+  deliver(observer);
+  const std::string text = scrape(observer, RingOptions{});
+  EXPECT_NE(text.find("ringwatch_kv_limit_hits_total{limit=\"keys\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("ringwatch_kv_limit_hits_total{limit=\"instances\"} 0"), std::string::npos);
+  EXPECT_NE(text.find("ringwatch_kv_limit_hits_total{limit=\"tokens\"} 0"), std::string::npos);
+  EXPECT_NE(text.find("ringwatch_kv_updates_total{outcome=\"over_limit\"} 2"), std::string::npos);
+  EXPECT_NE(text.find("ringwatch_kv_keys 0"), std::string::npos);
+}

@@ -1,10 +1,122 @@
-// The configuration reference in README.md is the flag table's own rendering.
+// The documentation keeps up with the code: the configuration reference in README.md is the
+// flag table's own rendering, and docs/metrics.md documents every metric family ringwatch
+// can export, with its type, and no family that does not exist.
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 
+#include "exporter/collectors.h"
 #include "exporter/config.h"
+#include "exporter/member_config.h"
+#include "exporter/metrics.h"
+#include "exporter/observer.h"
+#include "exporter/propagation.h"
+#include "gossip/member.h"
+
+namespace fs = std::filesystem;
+using namespace ringwatch;
+
+namespace {
+
+const fs::path kSource = RINGWATCH_SOURCE_DIR;
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string type_name(prometheus::MetricType t) {
+  switch (t) {
+    case prometheus::MetricType::Counter: return "counter";
+    case prometheus::MetricType::Gauge: return "gauge";
+    case prometheus::MetricType::Histogram: return "histogram";
+    case prometheus::MetricType::Summary: return "summary";
+    default: return "untyped";
+  }
+}
+
+// Every family the collectors return, wired as main.cpp wires them but with every optional
+// family switched on: per-member series (-metrics.per-member), two probes (convergence),
+// the propagation tracker, default -metrics.prefix. Families are returned even when they
+// have no series yet, so an empty cluster is enough.
+std::map<std::string, std::string> families_from_collectors() {
+  Config config;
+  config.metrics.per_member = true;
+  config.metrics.probes = 2;
+  PropagationTracker tracker(PropagationOptions{ring::RingNames::defaults(), config.metrics.minimum_window, 2});
+  Observer probe0(ring::StoreOptions{}, &tracker, 0);
+  Observer probe1(ring::StoreOptions{}, &tracker, 1);
+  // A started member (alone on loopback, joining nobody): its collector reads its snapshots.
+  config.memberlist.bind_addr = {"127.0.0.1"};
+  config.memberlist.bind_port = 0;
+  gossip::Member member(member_config(config), &probe0);
+  member.start();
+  auto registry = std::make_shared<prometheus::Registry>();
+  register_build_info(*registry);
+
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables = {
+      registry,
+      std::make_shared<ProcessCollector>(),
+      std::make_shared<RingCollector>(probe0, config.ring, &tracker, config.metrics),
+      std::make_shared<GossipCollector>(member, probe0, config.metrics.prefix, std::vector<std::string>{"x-probe1"}),
+      std::make_shared<SelfCollector>(std::vector<const Observer*>{&probe0, &probe1}),
+  };
+  std::map<std::string, std::string> out;
+  for (const auto& c : collectables) {
+    for (const auto& f : c->Collect()) out[f.name] = type_name(f.type);
+  }
+  member.stop();
+  // render_text adds the scrape's own duration; read it from its output.
+  std::istringstream text(render_text({}));
+  std::string line;
+  while (std::getline(text, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, std::regex("# TYPE (\\S+) (\\S+)"))) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+// Family names as they appear in the exporter's sources: string literals passed as the first
+// argument of a call or initializer (family("ringwatch_..."), name("ring_..."),
+// .Name("ringwatch_build_info"), MetricFamily f{"ringwatch_ready", ...}). Catches families of
+// collectors that families_from_collectors() does not construct (ringwatch_ready lives in
+// the Exporter), and collectors added later.
+std::set<std::string> families_in_sources() {
+  const std::regex literal(R"re([({,]\s*"((?:ringwatch|process|ring|partition_ring|memberlist)_[a-z0-9_]*[a-z0-9])")re");
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator(kSource / "exporter")) {
+    if (e.path().extension() != ".cpp") continue;
+    const std::string src = read(e.path());
+    for (auto it = std::sregex_iterator(src.begin(), src.end(), literal); it != std::sregex_iterator(); ++it) {
+      out.insert((*it)[1]);
+    }
+  }
+  return out;
+}
+
+// docs/metrics.md: table rows "| `name` | type | labels | meaning |".
+std::map<std::string, std::string> documented_families() {
+  const std::string doc = read(kSource / "docs" / "metrics.md");
+  const std::regex row(R"(^\| `([a-z_][a-z0-9_]*)` \| ([a-z]+) \|)");
+  std::map<std::string, std::string> out;
+  std::istringstream in(doc);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, row)) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+}  // namespace
 
 TEST(Docs, ReadmeConfigurationReferenceMatchesTheFlagTable) {
   std::ifstream in(std::string(RINGWATCH_SOURCE_DIR) + "/README.md");
@@ -21,4 +133,70 @@ TEST(Docs, ReadmeConfigurationReferenceMatchesTheFlagTable) {
   std::string documented = readme.substr(b + begin.size(), e - b - begin.size());
   EXPECT_EQ(documented, ringwatch::options_markdown())
       << "README.md is out of date: regenerate the table with `build/ringwatch -help.markdown`";
+}
+
+// The enumeration itself must see what it claims to: the families that only exist under a
+// condition (per-member series, convergence with -probes >= 2) and those of every collector.
+TEST(Docs, MetricEnumerationCoversConditionalFamilies) {
+  auto families = families_from_collectors();
+  for (const char* name : {"ring_member_heartbeat_age_seconds", "ring_member_heartbeat_excess_delay_seconds",
+                           "ring_update_convergence_seconds", "ring_update_convergence_incomplete_total",
+                           "memberlist_propagation_beacon_delay_seconds", "ringwatch_build_info",
+                           "process_resident_memory_bytes", "ringwatch_scrape_duration_seconds",
+                           "ringwatch_gossip_rejected_total", "ringwatch_event_loop_lag_seconds"}) {
+    EXPECT_EQ(families.count(name), 1u) << name;
+  }
+  auto in_sources = families_in_sources();
+  EXPECT_EQ(in_sources.count("ringwatch_ready"), 1u);
+  EXPECT_EQ(in_sources.count("ring_members"), 1u);
+}
+
+TEST(Docs, EveryMetricFamilyIsDocumented) {
+  const auto documented = documented_families();
+  ASSERT_FALSE(documented.empty()) << "no table rows found in docs/metrics.md";
+  auto exported = families_from_collectors();
+  for (const auto& name : families_in_sources()) exported.emplace(name, "");  // type unknown: name only
+  std::vector<std::string> missing;
+  for (const auto& [name, type] : exported) {
+    auto it = documented.find(name);
+    if (it == documented.end()) {
+      missing.push_back(name + (type.empty() ? "" : " (" + type + ")"));
+    } else if (!type.empty()) {
+      EXPECT_EQ(it->second, type) << "docs/metrics.md gives " << name << " the wrong type";
+    }
+  }
+  std::string list;
+  for (const auto& m : missing) list += "\n  " + m;
+  EXPECT_TRUE(missing.empty()) << "metric families missing from docs/metrics.md (add a table row "
+                                  "\"| `name` | type | labels | meaning |\"):"
+                               << list;
+  for (const auto& [name, type] : documented) {
+    EXPECT_EQ(exported.count(name), 1u) << "docs/metrics.md documents " << name << ", which ringwatch does not export";
+  }
+}
+
+// The prefix applies to dskit's family names only, as docs/metrics.md says.
+TEST(Docs, MetricsPrefixAppliesToDskitFamiliesOnly) {
+  const std::string doc = read(kSource / "docs" / "metrics.md");
+  for (const auto& [name, type] : families_from_collectors()) {
+    const std::string prefixed = family_name("cortex", name);
+    const bool dskit = name.rfind("ring_", 0) == 0 || name.rfind("partition_ring_", 0) == 0 ||
+                       name.rfind("memberlist_", 0) == 0;
+    EXPECT_EQ(prefixed != name, dskit) << name;
+  }
+  EXPECT_NE(doc.find("-metrics.prefix"), std::string::npos);
+}
+
+// Every document the README links exists, and every document in docs/ is linked.
+TEST(Docs, ReadmeLinksEveryDocument) {
+  const std::string readme = read(kSource / "README.md");
+  for (const auto& e : fs::directory_iterator(kSource / "docs")) {
+    if (e.path().extension() != ".md") continue;
+    const std::string link = "(docs/" + e.path().filename().string();
+    EXPECT_NE(readme.find(link), std::string::npos) << "README.md does not link " << e.path().filename();
+  }
+  const std::regex link(R"(\]\((docs/[^)#]+)[)#])");
+  for (auto it = std::sregex_iterator(readme.begin(), readme.end(), link); it != std::sregex_iterator(); ++it) {
+    EXPECT_TRUE(fs::exists(kSource / (*it)[1].str())) << (*it)[1];
+  }
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tests/support/netns.h"
 #include "tests/support/process.h"
 
 namespace ringwatch::testing {
@@ -39,7 +40,7 @@ std::vector<std::string> peer_args(const std::string& binary, const GoPeerOption
   std::vector<std::string> a = {binary,
                                 "-name=" + o.name,
                                 "-transport=" + o.transport,
-                                "-bind-addr=127.0.0.1",
+                                "-bind-addr=" + o.bind_addr,
                                 "-bind-port=" + std::to_string(o.gossip_port),
                                 "-http=127.0.0.1:0",
                                 "-ready-file=" + ready,
@@ -68,6 +69,10 @@ std::vector<std::string> peer_args(const std::string& binary, const GoPeerOption
   if (!o.tls_server_name.empty()) a.push_back("-tls-server-name=" + o.tls_server_name);
   if (o.tls_insecure_skip_verify) a.push_back("-tls-insecure-skip-verify");
   a.insert(a.end(), o.extra_args.begin(), o.extra_args.end());
+  if (!o.netns.empty()) {
+    auto in_netns = netns_exec_prefix(o.netns);
+    a.insert(a.begin(), in_netns.begin(), in_netns.end());
+  }
   return a;
 }
 
@@ -156,7 +161,7 @@ std::optional<int> GoPeer::wait_exit(std::chrono::milliseconds timeout) {
   return process_->wait(timeout);
 }
 
-std::string GoPeer::gossip_address() const { return "127.0.0.1:" + std::to_string(gossip_port_); }
+std::string GoPeer::gossip_address() const { return options_.bind_addr + ":" + std::to_string(gossip_port_); }
 
 std::string GoPeer::log() const {
   std::ifstream in(log_path_);
@@ -168,6 +173,7 @@ std::string GoPeer::log() const {
 HttpResponse GoPeer::get(const std::string& path) {
   HttpRequestOptions o;
   o.timeout = 3s;
+  NetnsScope in_peer_namespace(options_.netns);
   return http_request("127.0.0.1", http_port_, path, o);
 }
 
@@ -176,6 +182,7 @@ HttpResponse GoPeer::post(const std::string& path, const std::string& body) {
   o.method = "POST";
   o.body = body;
   o.timeout = 3s;
+  NetnsScope in_peer_namespace(options_.netns);
   return http_request("127.0.0.1", http_port_, path, o);
 }
 

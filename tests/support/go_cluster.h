@@ -51,6 +51,12 @@ struct GoPeerOptions {
   // -drop-packets-to: "ip:port" whose packets (not streams) this peer silently drops.
   std::vector<std::string> drop_packets_to;
   uint16_t gossip_port = 0;  // 0 = kernel-chosen
+  // Gossip bind (and advertised) address. Another address than loopback needs a namespace
+  // that has it (see netns).
+  std::string bind_addr = "127.0.0.1";
+  // Network namespace to run in (tests/support/netns.h); "" = the test's. The control API
+  // still listens on 127.0.0.1, inside that namespace, where GoPeer's requests go too.
+  std::string netns;
   std::vector<std::string> extra_args;
 };
 
@@ -105,7 +111,7 @@ class GoPeer {
   const GoPeerOptions& options() const { return options_; }
   uint16_t gossip_port() const { return gossip_port_; }
   uint16_t http_port() const { return http_port_; }
-  std::string gossip_address() const;  // "127.0.0.1:<port>"
+  std::string gossip_address() const;  // "<bind_addr>:<port>"
   std::string log_path() const { return log_path_; }
   std::string log() const;
 
