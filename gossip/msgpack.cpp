@@ -102,8 +102,7 @@ Result<std::uint8_t> Reader::byte() {
 
 Result<ByteView> Reader::take(std::size_t n) {
   if (n > remaining()) {
-    return fail(Reject::truncated, "msgpack: need " + std::to_string(n) + " bytes, have " +
-                                       std::to_string(remaining()));
+    return truncated_by(n - remaining(), "msgpack: need " + std::to_string(n) + " bytes, have " + std::to_string(remaining()));
   }
   ByteView out = in_.subspan(pos_, n);
   pos_ += n;

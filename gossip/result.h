@@ -1,6 +1,7 @@
 // A value or a decode error: what every pure decoder in ringwatch returns.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <variant>
@@ -37,6 +38,8 @@ struct Error {
   Reject reason;
   std::string detail;
   SizeLimit limit = SizeLimit::none;
+  // Reject::truncated only: at least this many more bytes are needed (0: unknown).
+  std::size_t missing = 0;
 };
 
 template <class T>
@@ -61,6 +64,9 @@ class Result {
 
 inline Error fail(Reject reason, std::string detail = {}) { return Error{reason, std::move(detail)}; }
 inline Error over_limit(SizeLimit limit, std::string detail) { return Error{Reject::oversize, std::move(detail), limit}; }
+inline Error truncated_by(std::size_t missing, std::string detail) {
+  return Error{Reject::truncated, std::move(detail), SizeLimit::none, missing};
+}
 
 inline const char* reject_name(Reject r) {
   switch (r) {

@@ -2,6 +2,8 @@
 
 #include "gossip/packet.h"
 
+#include <algorithm>
+
 namespace ringwatch::gossip {
 
 namespace {
@@ -81,8 +83,10 @@ Result<StreamMessage> read_complete(ByteView buf, bool allow_compress, const Str
   return read_message(buf[0], r, opts.limits);
 }
 
-Result<StreamStep> need_more_or(Error e, std::size_t at_least = 1) {
-  if (e.reason == Reject::truncated) return StreamStep(NeedMore{at_least});
+// A truncation that knows how many bytes it lacks (a push/pull's user state, a compressed or
+// user payload) lets the reader wait for all of them instead of parsing again at every read.
+Result<StreamStep> need_more_or(Error e) {
+  if (e.reason == Reject::truncated) return StreamStep(NeedMore{std::max<std::size_t>(e.missing, 1)});
   return e;
 }
 

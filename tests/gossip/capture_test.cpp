@@ -242,11 +242,16 @@ void decode_stream_direction(ByteView bytes, bool from_dialer, const std::string
   ASSERT_TRUE(rebuilt.ok());
   EXPECT_EQ(*rebuilt, Bytes(bytes.begin(), bytes.end()));
 
-  // Fed one byte short, the parser asks for more instead of failing.
-  if (bytes.size() > 1) {
-    auto partial = parse_stream_message(bytes.first(bytes.size() - 1), opts);
+  // Fed short, the parser asks for more instead of failing; cut inside the user state (or
+  // the compressed buffer, which ends the message), it asks for exactly what is missing, so a
+  // reader of a large push/pull parses once more, not at every read.
+  const std::size_t tail = compression ? std::min<std::size_t>(1000, bytes.size() / 2) : std::min<std::size_t>(1000, pp->user_state.size());
+  for (std::size_t short_by : {std::size_t{1}, tail}) {
+    if (short_by == 0 || short_by >= bytes.size()) continue;
+    auto partial = parse_stream_message(bytes.first(bytes.size() - short_by), opts);
     ASSERT_TRUE(partial.ok()) << partial.error().detail;
-    EXPECT_TRUE(std::holds_alternative<NeedMore>(*partial));
+    ASSERT_TRUE(std::holds_alternative<NeedMore>(*partial));
+    EXPECT_EQ(std::get<NeedMore>(*partial).at_least, short_by);
   }
 }
 
