@@ -12,7 +12,11 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/write.hpp>
 
+#include "gossip/compression.h"
 #include "gossip/member.h"
+#include "gossip/messages.h"
+#include "gossip/packet.h"
+#include "gossip/stream.h"
 #include "gossip/transport_frame.h"
 
 namespace ringwatch::gossip {
@@ -244,11 +248,14 @@ class BadInput : public ::testing::Test {
  protected:
   void SetUp() override {
     auto cfg = fast_config("target", TransportKind::dskit_tcp);
-    cfg.limits.max_packet_bytes = 4096;
-    cfg.limits.connection_read_deadline = 300ms;
-    cfg.limits.max_concurrent_connections = 8;
+    set_limits(cfg.limits);
     member_ = std::make_unique<Member>(cfg, nullptr);
     member_->start();
+  }
+  virtual void set_limits(MemberLimits& limits) {
+    limits.max_packet_bytes = 4096;
+    limits.connection_read_deadline = 300ms;
+    limits.max_concurrent_connections = 8;
   }
   asio::ip::tcp::socket connect() {
     asio::ip::tcp::socket s(io_);
@@ -258,6 +265,13 @@ class BadInput : public ::testing::Test {
   void send_and_close(const Bytes& bytes) {
     auto s = connect();
     asio::write(s, asio::buffer(bytes));
+    s.close();
+  }
+  // For input the member may refuse before it has all been written.
+  void send_until_hung_up(const Bytes& bytes) {
+    auto s = connect();
+    std::error_code ec;
+    asio::write(s, asio::buffer(bytes), ec);
     s.close();
   }
   const GossipCounters& counters() { return member_->counters(); }
@@ -320,6 +334,81 @@ TEST_F(BadInput, BadPacketPayloadIsCountedByReason) {
   EXPECT_TRUE(wait_until([&] {
     return counters().rejected_count(Reject::truncated) + counters().rejected_count(Reject::decode) >= 1;
   }, 2s));
+}
+
+// ---- configured limits: each, when hit, drops the input and counts both the rejection
+// reason and the limit (ringwatch_gossip_limit_hits_total) ----
+
+class MemberLimitsTest : public BadInput {
+ protected:
+  void set_limits(MemberLimits& limits) override {
+    limits.max_concurrent_connections = 4;
+    limits.connection_read_deadline = 300ms;
+    limits.max_stream_bytes = 64 * 1024;
+    limits.max_decompressed_bytes = 256 * 1024;
+  }
+};
+
+// A user message of `n` zero bytes, LZW-compressed into a few KiB.
+Bytes compressed_user_message(std::size_t n) {
+  Bytes user{static_cast<std::uint8_t>(MessageType::user)};
+  user.resize(n, 0);
+  return compress_message(user);
+}
+
+TEST_F(MemberLimitsTest, ConnectionsOverTheLimitAreCounted) {
+  std::vector<asio::ip::tcp::socket> idle;
+  for (int i = 0; i < 7; ++i) idle.push_back(connect());
+  EXPECT_TRUE(wait_until([&] { return counters().limit_count(Limit::connections) >= 3; }, 2s));
+  EXPECT_EQ(counters().limit_count(Limit::connections), counters().connections_refused.load());
+}
+
+TEST_F(MemberLimitsTest, StreamDeclaringMoreThanTheStreamSizeIsCounted) {
+  Bytes msg{static_cast<std::uint8_t>(MessageType::push_pull)};
+  encode(PushPullHeader{0, 64 * 1024 + 1, false}, msg);
+  Bytes conn{static_cast<std::uint8_t>(ConnectionType::stream)};
+  append(conn, msg);
+  send_until_hung_up(conn);
+  EXPECT_TRUE(wait_until([&] { return counters().limit_count(Limit::stream_bytes) == 1; }, 2s));
+  EXPECT_EQ(counters().rejected_count(Reject::oversize), 1u);
+}
+
+TEST_F(MemberLimitsTest, PacketExpandingPastTheDecompressedSizeIsCounted) {
+  send_until_hung_up(*build_packet_frame("127.0.0.1:1", compressed_user_message(1 << 20)));
+  EXPECT_TRUE(wait_until([&] { return counters().limit_count(Limit::decompressed_bytes) == 1; }, 2s));
+  EXPECT_EQ(counters().rejected_count(Reject::oversize), 1u);
+  // Within the limit the same kind of packet is fine.
+  send_until_hung_up(*build_packet_frame("127.0.0.1:1", compressed_user_message(100 * 1024)));
+  EXPECT_TRUE(wait_until([&] { return counters().packets_received.load() == 2; }, 2s));
+  EXPECT_EQ(counters().limit_count(Limit::decompressed_bytes), 1u);
+}
+
+TEST_F(MemberLimitsTest, StreamExpandingPastTheDecompressedSizeIsCounted) {
+  StreamEncodeOptions o;
+  o.compress = true;
+  Bytes conn{static_cast<std::uint8_t>(ConnectionType::stream)};
+  append(conn, *encode_stream_message(encode_stream_user(Bytes(1 << 20, 0)), o));
+  ASSERT_LT(conn.size(), 64u * 1024);
+  send_until_hung_up(conn);
+  EXPECT_TRUE(wait_until([&] { return counters().limit_count(Limit::decompressed_bytes) == 1; }, 2s));
+}
+
+TEST(StreamLimits, DefaultStreamSizeTakesTheLargestRealPushPull) {
+  // A 10,000-instance ring of 512 tokens makes a push/pull user state of about 26 MB: the
+  // member's default limit must let its header through (memberlist's own cap is 20 MiB).
+  Bytes msg{static_cast<std::uint8_t>(MessageType::push_pull)};
+  encode(PushPullHeader{0, 26'000'000, false}, msg);
+  StreamDecodeOptions opts;
+  opts.limits.max_push_state_bytes = MemberLimits{}.max_stream_bytes;
+  auto step = parse_stream_message(msg, opts);
+  ASSERT_TRUE(step) << step.error().detail;
+  EXPECT_TRUE(std::holds_alternative<NeedMore>(*step));
+
+  opts.limits.max_push_state_bytes = 20u << 20;
+  step = parse_stream_message(msg, opts);
+  ASSERT_FALSE(step);
+  EXPECT_EQ(step.error().reason, Reject::oversize);
+  EXPECT_EQ(step.error().limit, SizeLimit::message);
 }
 
 }  // namespace
