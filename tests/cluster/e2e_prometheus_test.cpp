@@ -22,6 +22,7 @@
 #include "tests/support/go_cluster.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/test_logs.h"
 
 namespace ringwatch::testing {
 namespace {
@@ -33,11 +34,6 @@ using nlohmann::json;
 constexpr auto kHeartbeatTimeout = 4s;  // ringwatch's -ring.heartbeat-timeout: a killed peer turns Unhealthy fast
 constexpr auto kDataDeadline = 150s;    // for every expression to return data
 const std::string kJob = "ringwatch";
-
-std::string log_dir_for_test() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(RINGWATCH_BINARY_DIR) + "/test-logs/cluster/" + info->test_suite_name() + "." + info->name();
-}
 
 std::string find_prometheus() {
   if (const char* env = std::getenv("RINGWATCH_PROMETHEUS_BIN"); env && *env) return env;

@@ -32,6 +32,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/netns.h"
 #include "tests/support/process.h"
+#include "tests/support/test_logs.h"
 
 namespace ringwatch::testing {
 namespace {
@@ -48,11 +49,6 @@ const std::string kRingKey = "collectors/ring";
 const std::string kClusterLabel = "this-cluster";
 const std::string kRingwatch = "ringwatch";
 const std::vector<std::string> kNodes = {"node-0", "node-1", "node-2", "node-3", "node-4"};
-
-std::string log_dir_for_test() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(RINGWATCH_BINARY_DIR) + "/test-logs/cluster/" + info->test_suite_name() + "." + info->name();
-}
 
 std::string tail(const std::string& path, size_t lines = 40) {
   std::ifstream in(path);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "tests/support/go_cluster.h"
+#include "tests/support/test_logs.h"
 
 namespace ringwatch::testing {
 namespace {
@@ -24,15 +25,6 @@ struct Variant {
   std::string label;
   bool encrypted;
 };
-
-std::string log_dir_for_test() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = std::string(info->test_suite_name()) + "." + info->name();
-  for (auto& c : name) {
-    if (c == '/') c = '_';
-  }
-  return std::string(RINGWATCH_BINARY_DIR) + "/test-logs/cluster/" + name;
-}
 
 GoPeerOptions options_for(const Variant& v, size_t i) {
   GoPeerOptions o;

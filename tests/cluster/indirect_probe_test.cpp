@@ -27,6 +27,7 @@
 #include "tests/support/go_cluster.h"
 #include "tests/support/member_timings.h"
 #include "tests/support/go_polling.h"
+#include "tests/support/test_logs.h"
 
 namespace ringwatch::testing {
 namespace {
@@ -44,14 +45,6 @@ struct Variant {
 };
 
 void PrintTo(const Variant& v, std::ostream* os) { *os << v.name; }
-
-std::string log_dir_for_test() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = std::string(info->test_suite_name()) + "." + info->name();
-  for (auto& c : name)
-    if (c == '/') c = '_';
-  return std::string(RINGWATCH_BINARY_DIR) + "/test-logs/cluster/" + name;
-}
 
 MemberConfig member_config(const std::string& transport, const std::string& join) {
   return member_with_go_peer_timings(

@@ -15,16 +15,12 @@
 #include "tests/support/go_cluster.h"
 #include "tests/support/member_timings.h"
 #include "tests/support/http_client.h"
+#include "tests/support/test_logs.h"
 
 namespace ringwatch::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string log_dir_for_test() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(RINGWATCH_BINARY_DIR) + "/test-logs/cluster/" + info->test_suite_name() + "." + info->name();
-}
 
 // The DOM after the page's scripts ran, as headless Chromium dumps it.
 std::string rendered_dom(const std::string& url, const std::string& profile_dir) {

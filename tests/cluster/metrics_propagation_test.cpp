@@ -14,16 +14,12 @@
 #include "gossip/member.h"
 #include "tests/support/go_cluster.h"
 #include "tests/support/member_timings.h"
+#include "tests/support/test_logs.h"
 
 namespace ringwatch::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string log_dir_for_test() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(RINGWATCH_BINARY_DIR) + "/test-logs/cluster/" + info->test_suite_name() + "." + info->name();
-}
 
 // K passive members in this process feeding one tracker, as ringwatch -probes=K runs them.
 struct Probes {

@@ -8,6 +8,7 @@
 #include "gossip/member.h"
 #include "tests/support/go_cluster.h"
 #include "tests/support/member_timings.h"
+#include "tests/support/test_logs.h"
 
 namespace ringwatch::testing {
 namespace {
@@ -15,11 +16,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kLeftTimeout = 6s;
-
-std::string log_dir_for_test() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(RINGWATCH_BINARY_DIR) + "/test-logs/cluster/" + info->test_suite_name() + "." + info->name();
-}
 
 // Our reader view of `key` in the Go peers' shape.
 std::optional<GoRing> observed_ring(Observer& observer, const std::string& key) {

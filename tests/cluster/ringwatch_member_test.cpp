@@ -18,6 +18,7 @@
 #include "tests/support/member_timings.h"
 #include "tests/support/go_polling.h"
 #include "tests/support/tls_certs.h"
+#include "tests/support/test_logs.h"
 
 namespace ringwatch::testing {
 namespace {
@@ -37,14 +38,6 @@ struct Variant {
   bool encrypted;
   bool tls = false;
 };
-
-std::string log_dir_for_test() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = std::string(info->test_suite_name()) + "." + info->name();
-  for (auto& c : name)
-    if (c == '/') c = '_';
-  return std::string(RINGWATCH_BINARY_DIR) + "/test-logs/cluster/" + name;
-}
 
 NodeState state_in(const Member& m, const std::string& name) {
   for (auto& v : m.snapshot()->members)
